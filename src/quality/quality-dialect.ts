@@ -1,0 +1,103 @@
+import type { SqlEngine } from '../engine/sql-engine.ts';
+import { quoteLiteral } from '../engine/sql.ts';
+
+/** What a column holds, independent of the engine's spelling of its type. */
+export type TypeFamily = 'integer' | 'float' | 'decimal' | 'text' | 'boolean' | 'date' | 'timestamp' | 'time' | 'other';
+
+/**
+ * The SQL that differs between engines, for the quality module. `standardQualityDialect` is the
+ * shared default (ANSI-ish SQL that PostgreSQL also accepts); an engine overrides only what differs
+ * and advertises capabilities (`bitmapUnique`, `rowChecksum`) that the planner branches on.
+ */
+export interface QualityDialect {
+  /** SQL returning one row per column with `column_name` and `column_type`, in table order. */
+  describeSql(table: string): string;
+  typeFamily(typeName: string): TypeFamily;
+  /** Boolean SQL: the text `expr` contains a match of `pattern` (search, not full match). */
+  regexMatch(expr: string, pattern: string): string;
+  /** A query that fails when `pattern` is not a valid regular expression for this engine. */
+  regexProbeSql(pattern: string): string;
+  /** Character length of a text expression. */
+  textLength(expr: string): string;
+  /** Count of non-null values minus distinct values, via a bitmap over [lo, hi]; only for integer columns. */
+  readonly bitmapUnique?: (expr: string, lo: number, hi: number) => string;
+  /** Largest hi - lo + 1 the bitmap path accepts (bits). */
+  readonly bitmapMaxRange: number;
+  /** An order-free checksum aggregate over the given column expressions (equality short cut for diffs). */
+  readonly rowChecksum?: (exprs: readonly string[]) => string;
+  /** Continuous quantiles of a numeric expression as one list value. */
+  quantiles(expr: string, ps: readonly number[]): string;
+  /** Sample standard deviation. */
+  stddev(expr: string): string;
+  /** Cast to double precision (averages of booleans count TRUE as 1). */
+  toDouble(expr: string, family: TypeFamily): string;
+  /** Seconds since the epoch of a timestamp/date expression. */
+  epochSeconds(expr: string): string;
+  castText(expr: string): string;
+  /** A type name with aliases resolved (`int4` and `INT` -> `INTEGER`), for column_type checks. */
+  canonicalType(typeName: string): string;
+}
+
+const TYPE_ALIASES: Record<string, string> = {
+  INT: 'INTEGER', INT4: 'INTEGER', SIGNED: 'INTEGER', INT8: 'BIGINT', LONG: 'BIGINT', INT2: 'SMALLINT', SHORT: 'SMALLINT',
+  TEXT: 'VARCHAR', STRING: 'VARCHAR', 'CHARACTER VARYING': 'VARCHAR', BPCHAR: 'VARCHAR', CHAR: 'VARCHAR',
+  BOOL: 'BOOLEAN', LOGICAL: 'BOOLEAN', FLOAT8: 'DOUBLE', 'DOUBLE PRECISION': 'DOUBLE', FLOAT4: 'FLOAT', REAL: 'FLOAT',
+  NUMERIC: 'DECIMAL', DATETIME: 'TIMESTAMP', 'TIMESTAMP WITHOUT TIME ZONE': 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE': 'TIMESTAMPTZ',
+};
+
+export const standardQualityDialect: QualityDialect = {
+  describeSql(table) {
+    const parts = table.split('.').map((p) => p.replace(/^"|"$/g, '').replaceAll('""', '"'));
+    const name = parts[parts.length - 1] ?? table;
+    const schema = parts.length > 1 ? parts[parts.length - 2] : undefined;
+    return `SELECT column_name, data_type AS column_type FROM information_schema.columns WHERE table_name = ${quoteLiteral(name)}${
+      schema ? ` AND table_schema = ${quoteLiteral(schema)}` : ''
+    } ORDER BY ordinal_position`;
+  },
+  typeFamily(typeName) {
+    const t = typeName.trim().toUpperCase();
+    if (/^(U?TINYINT|U?SMALLINT|U?INTEGER|U?BIGINT|U?HUGEINT|INT\d?|INT2|INT4|INT8|SERIAL|BIGSERIAL)$/.test(t)) return 'integer';
+    if (/^(FLOAT\d?|DOUBLE( PRECISION)?|REAL)$/.test(t)) return 'float';
+    if (/^(DECIMAL|NUMERIC)(\(.*\))?$/.test(t)) return 'decimal';
+    if (/^(VARCHAR|TEXT|STRING|CHAR|BPCHAR|CHARACTER( VARYING)?|NVARCHAR)(\(.*\))?$/.test(t)) return 'text';
+    if (/^(BOOLEAN|BOOL)$/.test(t)) return 'boolean';
+    if (t === 'DATE') return 'date';
+    if (/^TIMESTAMP/.test(t) || t === 'DATETIME') return 'timestamp';
+    if (/^TIME( |$)/.test(t) || t === 'TIME') return 'time';
+    return 'other';
+  },
+  regexMatch: (expr, pattern) => `(${expr} ~ ${quoteLiteral(pattern)})`,
+  regexProbeSql: (pattern) => `SELECT '' ~ ${quoteLiteral(pattern)} AS ok`,
+  textLength: (expr) => `char_length(${expr})`,
+  bitmapMaxRange: 0,
+  quantiles: (expr, ps) => `percentile_cont(ARRAY[${ps.join(', ')}]) WITHIN GROUP (ORDER BY ${expr})`,
+  stddev: (expr) => `stddev_samp(${expr})`,
+  toDouble: (expr, family) => (family === 'boolean' ? `CAST(CAST(${expr} AS INTEGER) AS DOUBLE PRECISION)` : `CAST(${expr} AS DOUBLE PRECISION)`),
+  epochSeconds: (expr) => `extract(epoch FROM ${expr})`,
+  castText: (expr) => `CAST(${expr} AS TEXT)`,
+  canonicalType(typeName) {
+    const t = typeName.trim().toUpperCase().replace(/\s+/g, ' ');
+    return TYPE_ALIASES[t] ?? t;
+  },
+};
+
+/** DuckDB: native regex functions, a bitmap aggregate for dense integer keys, a fast row hash. */
+export const duckdbQualityDialect: QualityDialect = {
+  ...standardQualityDialect,
+  describeSql: (table) => `DESCRIBE SELECT * FROM ${table}`,
+  regexMatch: (expr, pattern) => `regexp_matches(${expr}, ${quoteLiteral(pattern)})`,
+  regexProbeSql: (pattern) => `SELECT regexp_matches('', ${quoteLiteral(pattern)}) AS ok`,
+  textLength: (expr) => `length(${expr})`,
+  bitmapUnique: (expr, lo, hi) => `(count(${expr}) - bit_count(bitstring_agg(${expr}, ${lo}, ${hi})))`,
+  bitmapMaxRange: 1 << 30,
+  rowChecksum: (exprs) => `bit_xor(hash(${exprs.join(', ')}))`,
+  quantiles: (expr, ps) => `quantile_cont(${expr}, [${ps.join(', ')}])`,
+  toDouble: (expr, family) => (family === 'boolean' ? `CAST(CAST(${expr} AS INTEGER) AS DOUBLE)` : `CAST(${expr} AS DOUBLE)`),
+  epochSeconds: (expr) => `epoch(${expr})`,
+  castText: (expr) => `CAST(${expr} AS VARCHAR)`,
+};
+
+/** The quality dialect for an engine. The one place that looks at the engine's name. */
+export function qualityDialectFor(engine: Pick<SqlEngine, 'dialect'>): QualityDialect {
+  return engine.dialect === 'duckdb' ? duckdbQualityDialect : standardQualityDialect;
+}
