@@ -132,14 +132,14 @@ function parseOne(
     case 'column_distinct_count_between': {
       const c = column();
       const r = range(k === 'column_distinct_count_between');
-      if (k === 'between' && r.min === undefined && r.max === undefined) problem(base, 'between needs min or max (or both)');
+      if (k === 'between' && o['min'] == null && o['max'] == null) problem(base, 'between needs min or max (or both)');
       spec = { kind: k, column: c, ...r };
       break;
     }
     case 'value_length_between': {
       const c = column();
       const r = range(true);
-      if (r.min === undefined && r.max === undefined) problem(base, 'value_length_between needs min or max (or both)');
+      if (o['min'] == null && o['max'] == null) problem(base, 'value_length_between needs min or max (or both)');
       spec = { kind: k, column: c, ...r };
       break;
     }

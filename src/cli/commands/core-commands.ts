@@ -1,0 +1,192 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import type { Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { loadProject } from '../../config/load-project.ts';
+import { verifyAuditChain } from '../../governance/audit-chain.ts';
+import { backfill, dailyPartitions } from '../../runner/backfill.ts';
+import { runPipeline } from '../../runner/run-pipeline.ts';
+import { scaffoldProject } from '../../demo/scaffold.ts';
+import { runDemo } from '../../demo/run-demo.ts';
+import { SluiceError, configError } from '../../util/errors.ts';
+import type { GlobalOptions } from '../main.ts';
+import type { CommandResult } from '../output.ts';
+import { formatTable } from '../format.ts';
+import { currentActor, openWorkspace } from '../workspace.ts';
+
+type Emit = (r: CommandResult, opts: GlobalOptions) => void;
+
+export function registerCoreCommands(program: Command, emit: Emit): void {
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  const out = (r: CommandResult): void => emit(r, globals());
+
+  program
+    .command('init')
+    .argument('<dir>', 'new project folder')
+    .description('scaffold a working project with sample data')
+    .action(async (dir: string) => {
+      const r = await scaffoldProject({ dir, days: 3, ordersPerDay: 500 });
+      out({
+        json: r,
+        text: [`created ${r.root}`, ...r.files.map((f) => `  ${f}`), '  data/ (3 days of sample orders)', '', `next: cd ${relative(process.cwd(), r.root) || '.'} && sluice validate && sluice run orders --partition 2026-11-01`].join('\n'),
+      });
+    });
+
+  program
+    .command('demo')
+    .option('--dir <dir>', 'where to create the demo project (default: a new temporary folder)')
+    .option('--days <n>', 'daily partitions', '14')
+    .option('--orders-per-day <n>', 'orders per day', '2000')
+    .description('create a demo project, generate 14 days of orders, run the pipeline and show the result')
+    .action(async (o: { dir?: string; days: string; ordersPerDay: string }) => {
+      const dir = o.dir ?? join(mkdtempSync(join(tmpdir(), 'sluice-demo-')), 'shop');
+      const r = await runDemo({ dir, days: positiveInt(o.days, '--days'), ordersPerDay: positiveInt(o.ordersPerDay, '--orders-per-day'), actor: currentActor(), log: globals().json ? undefined : (s) => process.stdout.write(`${s}\n`) });
+      out({ json: r, text: '' });
+    });
+
+  program
+    .command('validate')
+    .description('check the whole project and report every problem with file, line and field')
+    .action(() => {
+      const r = loadProject(globals().project);
+      if (!r.ok) throw configError(r.problems);
+      const p = r.project;
+      const pipelines = [...p.pipelines.values()].map((x) => ({ pipeline: x.name, file: x.file, steps: x.steps.map((s) => s.name).join(' -> '), datasets: [...x.datasets.keys()].join(', ') }));
+      out({ json: { ok: true, project: p.name, pipelines }, text: `${p.name}: ok\n${formatTable(pipelines)}` });
+    });
+
+  program
+    .command('run')
+    .argument('<pipeline>')
+    .requiredOption('--partition <p>', 'the partition to run, e.g. 2026-11-01')
+    .description('run every step of a pipeline for one partition and publish its datasets')
+    .action(async (pipeline: string, o: { partition: string }) => {
+      await using ws = await openWorkspace(globals().project, globals().env);
+      const r = await runPipeline(ws, { pipeline, partition: o.partition, environment: ws.environment, actor: currentActor() });
+      const steps = r.steps.map((s) => ({ step: s.step, version: s.version, rows_in: s.rowsIn, rows_out: s.rowsOut, seconds: (s.durationMs / 1000).toFixed(3), output: s.outputVersionId }));
+      out({
+        json: { run: r.run, steps: r.steps.map(({ output: _o, ...s }) => s), publications: r.publications },
+        text: [`run ${r.run.id}: ${pipeline} ${o.partition} in ${ws.environment}: ${r.run.status}`, formatTable(steps), '', ...r.publications.map((p) => `published ${p.dataset} ${p.partition} <- ${p.versionId}`)].join('\n'),
+      });
+    });
+
+  program
+    .command('backfill')
+    .argument('<pipeline>')
+    .requiredOption('--from <date>', 'first partition (YYYY-MM-DD)')
+    .requiredOption('--to <date>', 'last partition (YYYY-MM-DD), included')
+    .option('--stop-on-error', 'stop at the first failed partition', false)
+    .description('run a range of daily partitions with a progress bar and a summary')
+    .action(async (pipeline: string, o: { from: string; to: string; stopOnError: boolean }) => {
+      const partitions = dailyPartitions(o.from, o.to);
+      await using ws = await openWorkspace(globals().project, globals().env);
+      const bar = !globals().json && process.stderr.isTTY ? new SingleBar({ format: 'backfill {bar} {value}/{total} partitions | {partition}', stream: process.stderr }, Presets.shades_classic) : undefined;
+      bar?.start(partitions.length, 0, { partition: '' });
+      const items = await backfill(ws, { pipeline, partitions, environment: ws.environment, actor: currentActor(), stopOnError: o.stopOnError }, (item, done) => bar?.update(done, { partition: item.partition }));
+      bar?.stop();
+      const failed = items.filter((i) => !i.ok).length;
+      const rows = items.map((i) => ({ partition: i.partition, status: i.ok ? 'ok' : 'FAILED', run: i.runId ?? '', rows_out: i.rowsOut, seconds: i.seconds.toFixed(2), error: i.error ?? '' }));
+      out({ json: { items, failed }, text: `${formatTable(rows)}\n\n${items.length - failed} of ${items.length} partitions ok`, exitCode: failed > 0 ? 5 : 0 });
+    });
+
+  program
+    .command('runs')
+    .option('--pipeline <name>')
+    .option('--limit <n>', 'most recent runs', '20')
+    .description('list recent runs')
+    .action(async (o: { pipeline?: string; limit: string }) => {
+      await using ws = await openWorkspace(globals().project, globals().env);
+      const runs = ws.store.runs({ pipeline: o.pipeline, environment: ws.environment, limit: positiveInt(o.limit, '--limit') });
+      out({ json: runs, text: formatTable(runs.map((r) => ({ id: r.id, pipeline: r.pipeline, partition: r.partition, env: r.environment, status: r.status, actor: r.actor, started: r.startedAt, finished: r.finishedAt ?? '', error: r.error ?? '' }))) });
+    });
+
+  program
+    .command('run-show')
+    .argument('<id>')
+    .description('show one run: artifacts, flags, steps, publications')
+    .action(async (id: string) => {
+      await using ws = await openWorkspace(globals().project, globals().env);
+      const run = ws.store.run(positiveInt(id, 'run id'));
+      if (!run) throw new SluiceError('NOT_FOUND', `no run ${id}`);
+      const steps = ws.store.steps(run.id);
+      const text = [
+        `run ${run.id}: ${run.pipeline} partition ${run.partition} in ${run.environment}`,
+        `status: ${run.status}${run.error ? ` (${run.error})` : ''}`,
+        `actor: ${run.actor}   started: ${run.startedAt}   finished: ${run.finishedAt ?? '-'}   engine: ${run.engine}`,
+        '',
+        'artifacts:',
+        ...Object.entries(run.artifacts).map(([s, a]) => `  ${s} ${a.version} ${a.hash.slice(0, 12)}`),
+        '',
+        formatTable(steps.map((s) => ({ step: s.step, version: s.version, rows_in: s.rowsIn, rows_out: s.rowsOut, ms: Math.round(s.durationMs), status: s.status, output: s.outputVersionId ?? '', error: s.error ?? '' }))),
+        '',
+        ...run.published.map((p) => `published ${p}`),
+      ];
+      out({ json: { ...run, steps }, text: text.join('\n') });
+    });
+
+  program
+    .command('publications')
+    .argument('<dataset>')
+    .option('--partition <p>', 'history of one partition')
+    .description('current publications of a dataset, or the history of one partition')
+    .action(async (dataset: string, o: { partition?: string }) => {
+      await using ws = await openWorkspace(globals().project, globals().env);
+      const rows = o.partition ? await ws.warehouse.publicationHistory(dataset, o.partition) : await ws.warehouse.currentPublications(dataset);
+      if (rows.length === 0 && !(await datasetKnown(ws, dataset))) throw new SluiceError('NOT_FOUND', `unknown dataset "${dataset}"`);
+      out({ json: rows, text: formatTable(rows.map((p) => ({ seq: p.seq, partition: p.partition, version: p.versionId, previous: p.previousVersionId ?? '', at: p.publishedAt, actor: p.actor, reason: p.reason }))) });
+    });
+
+  program
+    .command('republish')
+    .argument('<dataset>')
+    .requiredOption('--partition <p>')
+    .requiredOption('--version <id>', 'output version id, as `sluice publications` shows it')
+    .option('--reason <text>', 'why', 'manual republish')
+    .description('publish an existing output version of a partition again (the primitive rollback uses)')
+    .action(async (dataset: string, o: { partition: string; version: string; reason: string }) => {
+      await using ws = await openWorkspace(globals().project, globals().env);
+      const ds = [...ws.project.pipelines.values()].flatMap((p) => [...p.datasets.values()]).find((d) => d.name === dataset);
+      if (!ds) throw new SluiceError('NOT_FOUND', `unknown dataset "${dataset}"`, { field: 'dataset' });
+      const v = await ws.warehouse.outputVersion(o.version);
+      if (!v) throw new SluiceError('NOT_FOUND', `no output version ${o.version}`, { field: '--version' });
+      if (v.step !== ds.step) throw new SluiceError('USAGE', `output version ${o.version} is of step ${v.step}, but ${dataset} publishes step ${ds.step}`, { field: '--version' });
+      const actor = currentActor();
+      const [p] = await ws.warehouse.publish([{ dataset, partitionColumn: ds.partitionColumn, partition: o.partition, versionId: o.version }], { runId: null, actor, reason: o.reason, at: ws.clock.now() });
+      if (!p) throw new SluiceError('INTERNAL', 'publish returned nothing');
+      ws.store.appendAudit({ actor, action: 'republish', target: `dataset/${dataset}/${o.partition}`, reason: o.reason, details: { version: p.versionId, previous: p.previousVersionId, seq: p.seq } }, ws.clock.now());
+      out({ json: p, text: `published ${dataset} ${o.partition} <- ${p.versionId} (was ${p.previousVersionId ?? 'nothing'})` });
+    });
+
+  const audit = program.command('audit').description('the tamper-evident audit trail');
+  audit
+    .command('log')
+    .option('--limit <n>', 'entries')
+    .option('--target <t>', 'only entries about this target')
+    .action(async (o: { limit?: string; target?: string }) => {
+      await using ws = await openWorkspace(globals().project, globals().env);
+      let entries = ws.store.auditLog({ target: o.target });
+      if (o.limit) entries = entries.slice(-positiveInt(o.limit, '--limit'));
+      out({ json: entries, text: formatTable(entries.map((e) => ({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, target: e.target, reason: e.reason, hash: e.hash.slice(0, 12) }))) });
+    });
+  audit
+    .command('verify')
+    .description('exit non-zero, naming the first bad entry, if any entry was edited, removed or reordered')
+    .action(async () => {
+      await using ws = await openWorkspace(globals().project, globals().env);
+      const v = verifyAuditChain(ws.store.auditLog(), ws.store.auditHead());
+      out(v.ok
+        ? { json: v, text: `audit log ok: ${v.entries} entries, head ${v.head.slice(0, 16)}` }
+        : { json: v, text: `audit log BROKEN at entry ${v.badSeq}: ${v.problem}`, exitCode: 9 });
+    });
+}
+
+async function datasetKnown(ws: { project: { pipelines: ReadonlyMap<string, { datasets: ReadonlyMap<string, unknown> }> } }, dataset: string): Promise<boolean> {
+  return [...ws.project.pipelines.values()].some((p) => p.datasets.has(dataset));
+}
+
+export function positiveInt(v: string, what: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new SluiceError('USAGE', `${what} takes a positive whole number (got "${v}")`, { field: what });
+  return n;
+}

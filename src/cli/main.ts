@@ -1,0 +1,42 @@
+import { Command, CommanderError, Option } from 'commander';
+import { renderError, type CommandResult } from './output.ts';
+import { registerCoreCommands } from './commands/core-commands.ts';
+
+export interface GlobalOptions {
+  readonly project: string;
+  readonly env?: string;
+  readonly json: boolean;
+}
+
+/** Builds the `sluice` program. Commands return results; only `main` decides the exit code. */
+export function buildProgram(emit: (r: CommandResult, opts: GlobalOptions) => void): Command {
+  const program = new Command('sluice')
+    .description('Run ETL pipelines and roll changes to them out progressively.')
+    .addOption(new Option('--project <dir>', 'project folder').default('.'))
+    .addOption(new Option('--env <name>', 'environment (default: the project\'s default_environment)'))
+    .option('--json', 'print machine-readable JSON', false)
+    .showHelpAfterError()
+    .exitOverride();
+  registerCoreCommands(program, emit);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  let json = argv.includes('--json');
+  const program = buildProgram((r, opts) => {
+    json = opts.json;
+    process.stdout.write(`${opts.json ? JSON.stringify(r.json, null, 2) : r.text}\n`);
+    exitCode = r.exitCode ?? 0;
+  });
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    const { text, code } = renderError(e, json);
+    (json ? process.stdout : process.stderr).write(`${text}\n`);
+    return code;
+  }
+}

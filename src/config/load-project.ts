@@ -1,0 +1,265 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { configError, type Problem } from '../util/errors.ts';
+import { parseYaml, type YamlSource } from './yaml-source.ts';
+import { pipelineSchema, projectSchema } from './schemas.ts';
+import { tableReferences } from './sql-references.ts';
+import type { Dataset, Pipeline, Project, Source, Step, StepVersion } from './project-model.ts';
+
+export const PROJECT_FILE = 'sluice.yaml';
+export const DEFAULT_ENVIRONMENTS = ['dev', 'test', 'stage', 'prod'] as const;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateProjectFile = ajv.compile(projectSchema);
+const validatePipelineFile = ajv.compile(pipelineSchema);
+
+export type LoadResult = { ok: true; project: Project } | { ok: false; problems: Problem[] };
+
+/** Loads and validates a whole project, collecting every problem before answering. */
+export function loadProject(dir: string): LoadResult {
+  const root = resolve(dir);
+  const problems: Problem[] = [];
+  const projectPath = join(root, PROJECT_FILE);
+  if (!existsSync(projectPath)) {
+    return { ok: false, problems: [{ file: projectPath, message: `no ${PROJECT_FILE} here; run \`sluice init\` or pass --project DIR` }] };
+  }
+  const src = readYaml(root, PROJECT_FILE, problems);
+  if (!src) return { ok: false, problems };
+  if (!validateProjectFile(src.value)) {
+    problems.push(...schemaProblems(src, validateProjectFile.errors ?? []));
+    return { ok: false, problems };
+  }
+  const raw = src.value as ProjectFile;
+  const environments = raw.environments ?? [...DEFAULT_ENVIRONMENTS];
+  const defaultEnvironment = raw.default_environment ?? environments[0] ?? 'dev';
+  if (!environments.includes(defaultEnvironment)) {
+    problems.push(src.problem('default_environment', `"${defaultEnvironment}" is not one of the environments (${environments.join(', ')})`));
+  }
+  if (new Set(environments).size !== environments.length) problems.push(src.problem('environments', 'environments must be unique'));
+
+  const pipelineDir = raw.pipelines ?? 'pipelines';
+  const pipelines = new Map<string, Pipeline>();
+  const datasetOwners = new Map<string, string>();
+  const pipelineFiles = existsSync(join(root, pipelineDir))
+    ? readdirSync(join(root, pipelineDir)).filter((f) => /\.ya?ml$/.test(f)).sort()
+    : [];
+  if (pipelineFiles.length === 0) problems.push({ file: join(root, pipelineDir), message: 'no pipeline files (*.yaml) found' });
+  for (const f of pipelineFiles) {
+    const rel = join(pipelineDir, f);
+    const p = loadPipeline(root, rel, problems);
+    if (!p) continue;
+    if (pipelines.has(p.name)) {
+      problems.push({ file: rel, field: 'name', message: `pipeline "${p.name}" is declared twice (also in ${pipelines.get(p.name)?.file})` });
+      continue;
+    }
+    for (const ds of p.datasets.keys()) {
+      const owner = datasetOwners.get(ds);
+      if (owner) problems.push({ file: rel, field: `datasets.${ds}`, message: `dataset "${ds}" is already published by pipeline "${owner}"` });
+      datasetOwners.set(ds, p.name);
+    }
+    pipelines.set(p.name, p);
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    project: {
+      root,
+      name: raw.name,
+      environments,
+      defaultEnvironment,
+      engine: {
+        pathTemplate: raw.engine?.path ?? '.sluice/warehouse-{env}.duckdb',
+        memoryLimit: raw.engine?.memory_limit,
+        threads: raw.engine?.threads,
+      },
+      store: { path: raw.store?.path ?? '.sluice/sluice.db' },
+      pipelines,
+    },
+  };
+}
+
+/** Like loadProject, but throws a CONFIG_INVALID SluiceError listing every problem. */
+export function loadProjectOrThrow(dir: string): Project {
+  const r = loadProject(dir);
+  if (!r.ok) throw configError(r.problems);
+  return r.project;
+}
+
+interface ProjectFile {
+  name: string;
+  environments?: string[];
+  default_environment?: string;
+  engine?: { path?: string; memory_limit?: string; threads?: number };
+  store?: { path?: string };
+  pipelines?: string;
+}
+
+interface PipelineFile {
+  name: string;
+  sources?: Record<string, { format?: 'csv' | 'parquet' | 'json'; path?: string; table?: string; partition_column?: string; hive?: boolean; partitioned?: boolean; columns?: Record<string, string> }>;
+  steps: Record<string, { default_version?: string; slice_key?: string; key_local?: boolean; versions: Record<string, { sql: string; settings?: Record<string, unknown> }> }>;
+  datasets?: Record<string, { step: string; partition_column: string; primary_key?: string[]; event_time?: string; checks?: unknown[]; contract?: string }>;
+}
+
+function readYaml(root: string, rel: string, problems: Problem[]): YamlSource | undefined {
+  const parsed = parseYaml(rel, readFileSync(join(root, rel), 'utf8'));
+  if (!parsed.ok) {
+    problems.push(...parsed.problems);
+    return undefined;
+  }
+  return parsed.source;
+}
+
+function schemaProblems(src: YamlSource, errors: readonly ErrorObject[]): Problem[] {
+  return errors.map((e) => {
+    const path = e.instancePath.split('/').slice(1).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'additionalProperties') {
+      const extra = String((e.params as { additionalProperty?: string }).additionalProperty);
+      path.push(extra);
+      message = 'unknown field';
+    } else if (e.keyword === 'enum') {
+      message = `must be one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`;
+    } else if (e.keyword === 'required') {
+      message = `missing required field "${(e.params as { missingProperty?: string }).missingProperty}"`;
+    } else if (e.keyword === 'propertyNames' || e.keyword === 'pattern') {
+      message = 'names must start with a letter or _ and hold only letters, digits and _';
+    }
+    return src.problem(path, message);
+  });
+}
+
+function loadPipeline(root: string, rel: string, problems: Problem[]): Pipeline | undefined {
+  const src = readYaml(root, rel, problems);
+  if (!src) return undefined;
+  if (!validatePipelineFile(src.value)) {
+    problems.push(...schemaProblems(src, validatePipelineFile.errors ?? []));
+    return undefined;
+  }
+  const raw = src.value as PipelineFile;
+  const before = problems.length;
+
+  const sources = new Map<string, Source>();
+  for (const [name, s] of Object.entries(raw.sources ?? {})) {
+    const at = `sources.${name}`;
+    if ((s.path === undefined) === (s.table === undefined)) {
+      problems.push(src.problem(at, 'a source has either `path` (files) or `table` (a warehouse table)'));
+      continue;
+    }
+    const partitioned = s.partitioned ?? true;
+    if (partitioned && !s.partition_column) {
+      problems.push(src.problem(at, 'missing `partition_column` (or set `partitioned: false` for a source read whole every run)'));
+      continue;
+    }
+    const partitionColumn = partitioned ? s.partition_column : undefined;
+    if (s.path !== undefined) {
+      const format = s.format ?? inferFormat(s.path);
+      if (!format) {
+        problems.push(src.problem(`${at}.format`, `cannot tell the format of "${s.path}"; set format: csv, parquet or json`));
+        continue;
+      }
+      sources.set(name, { kind: 'files', name, format, path: s.path, partitionColumn, hive: s.hive ?? false, columns: s.columns });
+    } else if (s.table !== undefined) {
+      sources.set(name, { kind: 'table', name, table: s.table, partitionColumn, columns: s.columns });
+    }
+  }
+
+  const stepsByName = new Map<string, Step>();
+  for (const [name, s] of Object.entries(raw.steps)) {
+    const at = `steps.${name}`;
+    if (sources.has(name)) problems.push(src.problem(at, `"${name}" is both a source and a step`));
+    const versions = new Map<string, StepVersion>();
+    const inputs = new Set<string>();
+    for (const [vname, v] of Object.entries(s.versions)) {
+      const sqlPath = join(root, v.sql);
+      if (!existsSync(sqlPath)) {
+        problems.push(src.problem(`${at}.versions.${vname}.sql`, `SQL file ${v.sql} does not exist`));
+        continue;
+      }
+      const sql = readFileSync(sqlPath, 'utf8').replace(/\r\n/g, '\n');
+      if (sql.trim() === '') {
+        problems.push(src.problem(`${at}.versions.${vname}.sql`, `SQL file ${v.sql} is empty`));
+        continue;
+      }
+      const settings = v.settings ?? {};
+      versions.set(vname, { name: vname, sqlFile: relative(root, sqlPath), sql, settings, hash: versionHash(sql, settings) });
+      for (const ref of tableReferences(sql)) inputs.add(ref);
+    }
+    const defaultVersion = s.default_version ?? Object.keys(s.versions)[0] ?? '';
+    if (!(defaultVersion in s.versions)) {
+      problems.push(src.problem(`${at}.default_version`, `unknown version "${defaultVersion}" (versions: ${Object.keys(s.versions).join(', ')})`));
+    }
+    inputs.delete(name);
+    stepsByName.set(name, { name, defaultVersion, sliceKey: s.slice_key, keyLocal: s.key_local ?? false, versions, inputs: [...inputs] });
+  }
+  // Inputs are names of sources or steps; anything else is a table the SQL reads directly
+  // (a warehouse table or a table function) and is left to the engine.
+  const steps = orderSteps(stepsByName, src, problems);
+
+  const datasets = new Map<string, Dataset>();
+  for (const [name, d] of Object.entries(raw.datasets ?? {})) {
+    const at = `datasets.${name}`;
+    if (!stepsByName.has(d.step)) {
+      problems.push(src.problem(`${at}.step`, `unknown step "${d.step}" (steps: ${[...stepsByName.keys()].join(', ')})`));
+      continue;
+    }
+    if (sources.has(name)) problems.push(src.problem(at, `dataset "${name}" has the name of a source; give the published table its own name`));
+    if (stepsByName.has(name) && name !== d.step) problems.push(src.problem(at, `dataset "${name}" has the name of another step`));
+    datasets.set(name, {
+      name,
+      step: d.step,
+      partitionColumn: d.partition_column,
+      primaryKey: d.primary_key ?? [],
+      eventTime: d.event_time,
+      checks: d.checks ?? [],
+      contract: d.contract,
+    });
+  }
+  if (datasets.size === 0) problems.push(src.problem('datasets', 'a pipeline publishes at least one dataset'));
+  if (problems.length > before) return undefined;
+  return { name: raw.name, file: rel, sources, steps, datasets };
+}
+
+function inferFormat(path: string): 'csv' | 'parquet' | 'json' | undefined {
+  if (/\.csv(\.gz)?$/i.test(path)) return 'csv';
+  if (/\.parquet$/i.test(path)) return 'parquet';
+  if (/\.(json|ndjson|jsonl)(\.gz)?$/i.test(path)) return 'json';
+  return undefined;
+}
+
+export function versionHash(sql: string, settings: Readonly<Record<string, unknown>>): string {
+  return createHash('sha256').update(sql).update('\0').update(stableJson(settings)).digest('hex');
+}
+
+/** JSON with sorted keys, so equal settings hash equally whatever their order in the file. */
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** Topological order of steps by their step inputs; a cycle is reported with its path. */
+function orderSteps(steps: ReadonlyMap<string, Step>, src: YamlSource, problems: Problem[]): Step[] {
+  const order: Step[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, path: string[]): void => {
+    const st = state.get(name);
+    if (st === 'done') return;
+    if (st === 'visiting') {
+      const cycle = [...path.slice(path.indexOf(name)), name];
+      problems.push(src.problem(`steps.${name}`, `dependency cycle: ${cycle.join(' -> ')}`));
+      return;
+    }
+    state.set(name, 'visiting');
+    const step = steps.get(name);
+    for (const input of step?.inputs ?? []) if (steps.has(input)) visit(input, [...path, name]);
+    state.set(name, 'done');
+    if (step) order.push(step);
+  };
+  for (const name of steps.keys()) visit(name, []);
+  return order;
+}

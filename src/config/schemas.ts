@@ -1,0 +1,110 @@
+/**
+ * JSON Schemas of the project files. They are the single source of the file formats: the loader
+ * validates with them (every problem reported with file:line), and `docs/` and the README describe
+ * the same fields.
+ */
+const name = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } as const;
+
+export const projectSchema = {
+  $id: 'sluice.yaml',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    description: { type: 'string' },
+    environments: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: '^[a-z][a-z0-9_-]*$' },
+    },
+    default_environment: { type: 'string' },
+    engine: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        kind: { enum: ['duckdb'] },
+        path: { type: 'string', description: 'DuckDB file per environment; {env} is replaced' },
+        memory_limit: { type: 'string' },
+        threads: { type: 'integer', minimum: 1 },
+      },
+    },
+    store: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        kind: { enum: ['sqlite'] },
+        path: { type: 'string' },
+      },
+    },
+    pipelines: { type: 'string', description: 'folder of pipeline files, default pipelines/' },
+  },
+} as const;
+
+const sourceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    format: { enum: ['csv', 'parquet', 'json'] },
+    path: { type: 'string', minLength: 1 },
+    table: { type: 'string', minLength: 1 },
+    partition_column: name,
+    hive: { type: 'boolean' },
+    partitioned: { type: 'boolean' },
+    columns: { type: 'object', additionalProperties: { type: 'string' } },
+    description: { type: 'string' },
+  },
+} as const;
+
+const versionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sql'],
+  properties: {
+    sql: { type: 'string', minLength: 1 },
+    description: { type: 'string' },
+    settings: { type: 'object' },
+  },
+} as const;
+
+const stepSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['versions'],
+  properties: {
+    description: { type: 'string' },
+    default_version: { type: 'string' },
+    slice_key: name,
+    key_local: { type: 'boolean' },
+    versions: { type: 'object', minProperties: 1, additionalProperties: versionSchema },
+  },
+} as const;
+
+const datasetSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['step', 'partition_column'],
+  properties: {
+    step: name,
+    description: { type: 'string' },
+    partition_column: name,
+    primary_key: { type: 'array', items: name, minItems: 1 },
+    event_time: name,
+    checks: { type: 'array' },
+    contract: { type: 'string' },
+  },
+} as const;
+
+export const pipelineSchema = {
+  $id: 'pipeline',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'steps'],
+  properties: {
+    name,
+    description: { type: 'string' },
+    sources: { type: 'object', additionalProperties: sourceSchema, propertyNames: name },
+    steps: { type: 'object', minProperties: 1, additionalProperties: stepSchema, propertyNames: name },
+    datasets: { type: 'object', additionalProperties: datasetSchema, propertyNames: name },
+  },
+} as const;

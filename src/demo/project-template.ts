@@ -1,0 +1,120 @@
+/**
+ * The files of a new project (`sluice init`, `sluice demo`): an orders pipeline that cleans raw
+ * orders and sums daily revenue, with a second, candidate version of the cleaning step.
+ */
+export interface TemplateOptions {
+  readonly name: string;
+}
+
+export function projectFiles(o: TemplateOptions): Record<string, string> {
+  return {
+    'sluice.yaml': `# Sluice project. Every path is relative to this folder.
+name: ${o.name}
+environments: [dev, test, stage, prod]
+default_environment: dev
+engine:
+  kind: duckdb
+  # One DuckDB file per environment; consumers read datasets by name in it.
+  path: .sluice/warehouse-{env}.duckdb
+  memory_limit: 2GB
+store:
+  kind: sqlite
+  path: .sluice/sluice.db
+`,
+    'pipelines/orders.yaml': `name: orders
+description: Raw orders -> cleaned orders in USD -> daily revenue per country.
+
+sources:
+  raw_orders:
+    format: csv
+    path: data/orders/*/*.csv
+    hive: true                 # folders named order_date=YYYY-MM-DD
+    partition_column: order_date
+    columns:
+      order_id: BIGINT
+      customer_id: BIGINT
+      ordered_at: TIMESTAMP
+      currency: VARCHAR
+      amount: DOUBLE
+      status: VARCHAR
+      channel: VARCHAR
+  customers:
+    path: data/customers.csv
+    partitioned: false         # read whole on every run
+  fx_rates:
+    path: data/fx_rates.csv
+    partitioned: false
+
+steps:
+  clean_orders:
+    slice_key: order_id
+    default_version: v1
+    versions:
+      v1: { sql: steps/clean_orders/v1.sql }
+      v2: { sql: steps/clean_orders/v2.sql }
+  daily_revenue:
+    versions:
+      v1: { sql: steps/daily_revenue/v1.sql }
+
+datasets:
+  cleaned_orders:
+    step: clean_orders
+    partition_column: order_date
+    primary_key: [order_id]
+    event_time: ordered_at
+  daily_revenue:
+    step: daily_revenue
+    partition_column: order_date
+    primary_key: [order_date, country]
+`,
+    'steps/clean_orders/v1.sql': `-- One row per order, amounts converted to USD; cancelled, orphaned and negative rows dropped.
+SELECT
+  o.order_id,
+  o.customer_id,
+  c.country,
+  o.ordered_at,
+  o.order_date,
+  upper(trim(o.currency)) AS currency,
+  o.amount,
+  round(o.amount * fx.usd_rate, 2) AS amount_usd,
+  o.status,
+  o.channel
+FROM raw_orders o
+JOIN customers c ON c.customer_id = o.customer_id
+JOIN fx_rates fx ON fx.currency = upper(trim(o.currency))
+WHERE o.status IN ('paid', 'refunded')
+  AND o.amount >= 0
+QUALIFY row_number() OVER (PARTITION BY o.order_id ORDER BY o.ordered_at DESC) = 1
+`,
+    'steps/clean_orders/v2.sql': `-- v2: same rows as v1; the channel is normalised to lower case and amounts rounded half-even.
+SELECT
+  o.order_id,
+  o.customer_id,
+  c.country,
+  o.ordered_at,
+  o.order_date,
+  upper(trim(o.currency)) AS currency,
+  o.amount,
+  round_even(o.amount * fx.usd_rate, 2) AS amount_usd,
+  o.status,
+  lower(o.channel) AS channel
+FROM raw_orders o
+JOIN customers c ON c.customer_id = o.customer_id
+JOIN fx_rates fx ON fx.currency = upper(trim(o.currency))
+WHERE o.status IN ('paid', 'refunded')
+  AND o.amount >= 0
+QUALIFY row_number() OVER (PARTITION BY o.order_id ORDER BY o.ordered_at DESC) = 1
+`,
+    'steps/daily_revenue/v1.sql': `-- Net revenue per day and country: paid orders minus refunds.
+SELECT
+  order_date,
+  country,
+  count(*) FILTER (WHERE status = 'paid') AS orders,
+  count(*) FILTER (WHERE status = 'refunded') AS refunds,
+  round(sum(CASE WHEN status = 'paid' THEN amount_usd ELSE -amount_usd END), 2) AS net_revenue_usd
+FROM clean_orders
+GROUP BY order_date, country
+`,
+    '.gitignore': '.sluice/\n',
+  };
+}

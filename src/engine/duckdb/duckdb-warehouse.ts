@@ -1,0 +1,333 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { Source } from '../../config/project-model.ts';
+import { SluiceError, messageOf } from '../../util/errors.ts';
+import type { Row } from '../sql-engine.ts';
+import { qualified, quoteIdent, quoteLiteral } from '../sql.ts';
+import type { ColumnInfo, OutputVersion, Publication, PublishItem, Warehouse } from '../warehouse.ts';
+import { DuckDBEngine, type DuckDBOptions } from './duckdb-engine.ts';
+
+const META = 'sluice';
+const VERSIONS = 'sluice_versions';
+
+/**
+ * The embedded warehouse. Layout (chosen from the measurements in DESIGN.md):
+ * - every output version is its own immutable table in schema `sluice_versions`;
+ * - a dataset is a plain table in `main`; publishing swaps a partition's rows (DELETE + INSERT)
+ *   and moves the publication pointer in the same transaction, so reads run at plain-table speed
+ *   and publish cost grows with the partition's own rows;
+ * - the publication pointer and its history live in schema `sluice`, next to the data, so a crash
+ *   can never leave data and pointer disagreeing.
+ */
+export class DuckDBWarehouse implements Warehouse {
+  readonly dialect = 'duckdb' as const;
+  private catalog: string | undefined;
+  private constructor(private readonly db: DuckDBEngine) {}
+
+  static async open(path: string, options: DuckDBOptions = {}): Promise<DuckDBWarehouse> {
+    const w = new DuckDBWarehouse(await DuckDBEngine.open(path, options));
+    await w.init();
+    return w;
+  }
+
+  get path(): string {
+    return this.db.path;
+  }
+
+  async init(): Promise<void> {
+    await this.db.exec(`
+      CREATE SCHEMA IF NOT EXISTS ${META};
+      CREATE SCHEMA IF NOT EXISTS ${VERSIONS};
+      CREATE TABLE IF NOT EXISTS ${META}.output_versions (
+        id VARCHAR PRIMARY KEY, pipeline VARCHAR NOT NULL, step VARCHAR NOT NULL, step_version VARCHAR NOT NULL,
+        version_hash VARCHAR NOT NULL, partition VARCHAR NOT NULL, run_id BIGINT NOT NULL,
+        row_count BIGINT NOT NULL, created_at TIMESTAMPTZ NOT NULL, table_name VARCHAR NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${META}.publications (
+        dataset VARCHAR NOT NULL, partition VARCHAR NOT NULL, version_id VARCHAR NOT NULL, seq BIGINT NOT NULL,
+        PRIMARY KEY (dataset, partition));
+      CREATE SEQUENCE IF NOT EXISTS ${META}.publication_seq;
+      CREATE TABLE IF NOT EXISTS ${META}.publication_log (
+        seq BIGINT PRIMARY KEY, dataset VARCHAR NOT NULL, partition VARCHAR NOT NULL, version_id VARCHAR NOT NULL,
+        previous_version_id VARCHAR, published_at TIMESTAMPTZ NOT NULL, run_id BIGINT, actor VARCHAR NOT NULL, reason VARCHAR NOT NULL);
+    `);
+  }
+
+  query(sql: string): Promise<Row[]> {
+    return this.db.query(sql);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.db.exec(sql);
+  }
+
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  async bindSource(source: Source, partition: string, projectRoot: string): Promise<{ rows: number }> {
+    const where = source.kind === 'files' ? source.path : `table ${source.table}`;
+    const field = `sources.${source.name}`;
+    try {
+      let reader: string;
+      let filter = source.partitionColumn ? ` WHERE ${quoteIdent(source.partitionColumn)} = ${quoteLiteral(partition)}` : '';
+      if (source.kind === 'files') {
+        const files = await this.sourceFiles(source, projectRoot, partition);
+        if (files.length === 0) {
+          const what = source.hive && source.partitionColumn ? `no folder ${source.partitionColumn}=${partition}` : 'no files';
+          throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}): ${what} for partition ${partition}`, { field });
+        }
+        reader = fileReader(source, files);
+        // A hive folder holds exactly one partition; the filter is then implied by the file list.
+        if (source.hive) filter = '';
+      } else {
+        reader = source.table;
+      }
+      await this.db.exec(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(source.name)} AS SELECT * FROM ${reader}${filter}`);
+      if (source.columns && !(source.kind === 'files' && source.format === 'csv')) await this.checkDeclaredColumns(source, where);
+      const [r] = await this.db.query(`SELECT count(*)::BIGINT AS n FROM ${quoteIdent(source.name)}`);
+      const rows = Number(r?.['n'] ?? 0);
+      if (source.partitionColumn && rows === 0) {
+        throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}) has no rows for partition ${partition}`, { field });
+      }
+      return { rows };
+    } catch (e) {
+      if (e instanceof SluiceError && e.code !== 'SQL_FAILED') throw e;
+      throw new SluiceError('DATA_INVALID', `source ${source.name} (${where}): ${messageOf(e)}`, { field }, [], { cause: e });
+    }
+  }
+
+  /** The files of a source for one partition: for hive layouts only that partition's folder. */
+  private async sourceFiles(source: FileSourceT, root: string, partition: string): Promise<string[]> {
+    const pattern = isAbsolute(source.path) ? source.path : join(root, source.path);
+    const rows = await this.db.query(`SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file`);
+    let files = rows.map((r) => String(r['file']));
+    if (source.hive && source.partitionColumn) {
+      const segment = `/${source.partitionColumn}=${partition}/`;
+      files = files.filter((f) => f.includes(segment));
+    }
+    if (source.format === 'csv' && source.columns) checkCsvHeaders(source, files);
+    return files;
+  }
+
+  private async checkDeclaredColumns(source: Source, where: string): Promise<void> {
+    const actual = await this.columns(quoteIdent(source.name));
+    const declared = Object.entries(source.columns ?? {});
+    const byName = new Map(actual.map((c) => [c.name.toLowerCase(), c]));
+    const problems: string[] = [];
+    for (const [name, type] of declared) {
+      const col = byName.get(name.toLowerCase());
+      if (!col) problems.push(`missing column ${name}`);
+      else if (!sameType(col.type, type)) problems.push(`column ${name} is ${col.type}, declared ${type.toUpperCase()}`);
+    }
+    const declaredNames = new Set(declared.map(([n]) => n.toLowerCase()));
+    for (const c of actual) if (!declaredNames.has(c.name.toLowerCase()) && c.name !== source.partitionColumn) problems.push(`unexpected column ${c.name}`);
+    if (problems.length > 0) {
+      throw new SluiceError('DATA_INVALID', `source ${source.name} (${where}): columns do not match the declared ones: ${problems.join('; ')}`, { field: `sources.${source.name}.columns` });
+    }
+  }
+
+  async bindOutput(name: string, versionId: string): Promise<void> {
+    await this.db.exec(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS SELECT * FROM ${versionTable(versionId)}`);
+  }
+
+  async createOutputVersion(v: Omit<OutputVersion, 'table' | 'rowCount' | 'createdAt'>, sql: string, createdAt: Date): Promise<OutputVersion> {
+    const table = versionTable(v.id);
+    return this.db.transaction(async () => {
+      try {
+        await this.db.exec(`CREATE TABLE ${table} AS ${stripTrailingSemicolon(sql)}`);
+      } catch (e) {
+        throw new SluiceError('SQL_FAILED', `step ${v.step} version ${v.stepVersion} failed: ${messageOf(e)}`, { step: v.step, version: v.stepVersion }, [], { cause: e });
+      }
+      const [c] = await this.db.query(`SELECT count(*)::BIGINT AS n FROM ${table}`);
+      const rowCount = Number(c?.['n'] ?? 0);
+      await this.db.exec(`INSERT INTO ${META}.output_versions VALUES (${[v.id, v.pipeline, v.step, v.stepVersion, v.versionHash, v.partition].map(quoteLiteral).join(', ')}, ${v.runId}, ${rowCount}, ${quoteLiteral(createdAt.toISOString())}, ${quoteLiteral(table)})`);
+      return { ...v, table, rowCount, createdAt: createdAt.toISOString() };
+    });
+  }
+
+  async outputVersion(id: string): Promise<OutputVersion | undefined> {
+    const rows = await this.db.query(`SELECT * FROM ${META}.output_versions WHERE id = ${quoteLiteral(id)}`);
+    return rows[0] ? toOutputVersion(rows[0]) : undefined;
+  }
+
+  async outputVersions(filter: { step?: string; partition?: string; runId?: number }): Promise<OutputVersion[]> {
+    const where: string[] = [];
+    if (filter.step) where.push(`step = ${quoteLiteral(filter.step)}`);
+    if (filter.partition) where.push(`partition = ${quoteLiteral(filter.partition)}`);
+    if (filter.runId !== undefined) where.push(`run_id = ${filter.runId}`);
+    const rows = await this.db.query(`SELECT * FROM ${META}.output_versions${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`);
+    return rows.map(toOutputVersion);
+  }
+
+  async columns(table: string): Promise<ColumnInfo[]> {
+    const rows = await this.db.query(`DESCRIBE SELECT * FROM ${table}`);
+    return rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
+  }
+
+  async publish(items: readonly PublishItem[], meta: { runId: number | null; actor: string; reason: string; at: Date }): Promise<Publication[]> {
+    // Resolve and check everything before the transaction, so a bad item changes nothing.
+    const resolved = [] as { item: PublishItem; version: OutputVersion }[];
+    for (const item of items) {
+      const version = await this.outputVersion(item.versionId);
+      if (!version) throw new SluiceError('NOT_FOUND', `no output version ${item.versionId}`, { field: 'version' });
+      if (version.partition !== item.partition) {
+        throw new SluiceError('USAGE', `output version ${item.versionId} holds partition ${version.partition}, not ${item.partition}`);
+      }
+      resolved.push({ item, version });
+    }
+    return this.db.transaction(async () => {
+      const out: Publication[] = [];
+      for (const { item, version } of resolved) {
+        const target = await this.datasetTable(item.dataset);
+        await this.db.exec(`CREATE TABLE IF NOT EXISTS ${target} AS SELECT * FROM ${version.table} LIMIT 0`);
+        await this.checkSameColumns(item.dataset, target, version);
+        const [prev] = await this.db.query(`SELECT version_id FROM ${META}.publications WHERE dataset = ${quoteLiteral(item.dataset)} AND partition = ${quoteLiteral(item.partition)}`);
+        const previousVersionId = prev ? String(prev['version_id']) : null;
+        await this.db.exec(`DELETE FROM ${target} WHERE ${quoteIdent(item.partitionColumn)} = ${quoteLiteral(item.partition)}`);
+        await this.db.exec(`INSERT INTO ${target} BY NAME SELECT * FROM ${version.table}`);
+        const [s] = await this.db.query(`SELECT nextval('${META}.publication_seq')::BIGINT AS seq`);
+        const seq = Number(s?.['seq']);
+        await this.db.exec(`INSERT OR REPLACE INTO ${META}.publications VALUES (${quoteLiteral(item.dataset)}, ${quoteLiteral(item.partition)}, ${quoteLiteral(item.versionId)}, ${seq})`);
+        const at = meta.at.toISOString();
+        await this.db.exec(`INSERT INTO ${META}.publication_log VALUES (${seq}, ${quoteLiteral(item.dataset)}, ${quoteLiteral(item.partition)}, ${quoteLiteral(item.versionId)}, ${previousVersionId === null ? 'NULL' : quoteLiteral(previousVersionId)}, ${quoteLiteral(at)}, ${meta.runId ?? 'NULL'}, ${quoteLiteral(meta.actor)}, ${quoteLiteral(meta.reason)})`);
+        out.push({ dataset: item.dataset, partition: item.partition, versionId: item.versionId, previousVersionId, publishedAt: at, runId: meta.runId, actor: meta.actor, reason: meta.reason, seq });
+      }
+      return out;
+    });
+  }
+
+  /** `"<database>".main."<dataset>"`: fully qualified, because a run's temp views may share a dataset's name. */
+  async datasetTable(dataset: string): Promise<string> {
+    if (!this.catalog) {
+      const [r] = await this.db.query('SELECT current_database() AS d');
+      this.catalog = String(r?.['d']);
+    }
+    return qualified(this.catalog, 'main', dataset);
+  }
+
+  private async checkSameColumns(dataset: string, target: string, version: OutputVersion): Promise<void> {
+    const [have, got] = await Promise.all([this.columns(target), this.columns(version.table)]);
+    const key = (cs: ColumnInfo[]): string => cs.map((c) => `${c.name.toLowerCase()} ${c.type}`).sort().join(', ');
+    if (key(have) !== key(got)) {
+      throw new SluiceError('DATA_INVALID', `output ${version.id} of step ${version.step} (${version.stepVersion}) has columns (${key(got)}) but dataset ${dataset} has (${key(have)})`, { step: version.step, version: version.stepVersion });
+    }
+  }
+
+  async currentPublications(dataset?: string): Promise<Publication[]> {
+    const where = dataset ? `WHERE p.dataset = ${quoteLiteral(dataset)}` : '';
+    const rows = await this.db.query(`SELECT l.* FROM ${META}.publications p JOIN ${META}.publication_log l USING (seq) ${where} ORDER BY l.dataset, l.partition`);
+    return rows.map(toPublication);
+  }
+
+  async publicationHistory(dataset: string, partition?: string): Promise<Publication[]> {
+    const where = [`dataset = ${quoteLiteral(dataset)}`, ...(partition ? [`partition = ${quoteLiteral(partition)}`] : [])];
+    const rows = await this.db.query(`SELECT * FROM ${META}.publication_log WHERE ${where.join(' AND ')} ORDER BY seq`);
+    return rows.map(toPublication);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+export function versionTable(versionId: string): string {
+  return qualified(VERSIONS, versionId);
+}
+
+type FileSourceT = Extract<Source, { kind: 'files' }>;
+
+function fileReader(source: FileSourceT, files: readonly string[]): string {
+  const list = `[${files.map(quoteLiteral).join(', ')}]`;
+  const hive = source.hive ? ', hive_partitioning = true' : '';
+  switch (source.format) {
+    case 'csv': {
+      if (!source.columns) return `read_csv(${list}, header = true${hive})`;
+      // Declared columns: no sniffing (it costs ~90 ms a file); headers were checked against them already.
+      const cols = Object.entries(source.columns).map(([n, t]) => `${quoteLiteral(n)}: ${quoteLiteral(t)}`).join(', ');
+      return `read_csv(${list}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${cols}}${hive})`;
+    }
+    case 'parquet':
+      return `read_parquet(${list}${hive})`;
+    case 'json':
+      return `read_json_auto(${list}${hive})`;
+  }
+}
+
+/** Every CSV file must have the declared columns, in the declared order; the first file that does not is named. */
+function checkCsvHeaders(source: FileSourceT, files: readonly string[]): void {
+  const declared = Object.keys(source.columns ?? {});
+  for (const file of files) {
+    const header = firstLine(file).split(',').map((h) => h.trim().replace(/^"(.*)"$/, '$1'));
+    const missing = declared.filter((c) => !header.includes(c));
+    const extra = header.filter((c) => !declared.includes(c));
+    if (missing.length || extra.length || header.join(',') !== declared.join(',')) {
+      const parts = [missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `unexpected ${extra.join(', ')}` : '', !missing.length && !extra.length ? `order is ${header.join(', ')}` : ''].filter(Boolean);
+      throw new SluiceError('DATA_INVALID', `source ${source.name}: ${file}: columns do not match the declared ones (${declared.join(', ')}): ${parts.join('; ')}`, { file, line: 1, field: `sources.${source.name}.columns` });
+    }
+  }
+}
+
+function firstLine(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(65536);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const text = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '');
+    const end = text.search(/\r?\n/);
+    return end === -1 ? text : text.slice(0, end);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function stripTrailingSemicolon(sql: string): string {
+  return sql.trim().replace(/;\s*$/, '');
+}
+
+const TYPE_ALIASES: Record<string, string> = {
+  INT: 'INTEGER', INT4: 'INTEGER', INT8: 'BIGINT', LONG: 'BIGINT', STRING: 'VARCHAR', TEXT: 'VARCHAR',
+  FLOAT8: 'DOUBLE', FLOAT: 'FLOAT', REAL: 'FLOAT', BOOL: 'BOOLEAN', NUMERIC: 'DECIMAL', TIMESTAMPTZ: 'TIMESTAMP WITH TIME ZONE',
+};
+
+function sameType(actual: string, declared: string): boolean {
+  const norm = (t: string): string => {
+    const u = t.trim().toUpperCase();
+    return TYPE_ALIASES[u] ?? u;
+  };
+  const a = norm(actual);
+  const d = norm(declared);
+  return a === d || (d === 'DECIMAL' && a.startsWith('DECIMAL'));
+}
+
+function toOutputVersion(r: Row): OutputVersion {
+  return {
+    id: String(r['id']),
+    pipeline: String(r['pipeline']),
+    step: String(r['step']),
+    stepVersion: String(r['step_version']),
+    versionHash: String(r['version_hash']),
+    partition: String(r['partition']),
+    runId: Number(r['run_id']),
+    rowCount: Number(r['row_count']),
+    createdAt: String(r['created_at']),
+    table: String(r['table_name']),
+  };
+}
+
+function toPublication(r: Row): Publication {
+  return {
+    dataset: String(r['dataset']),
+    partition: String(r['partition']),
+    versionId: String(r['version_id']),
+    previousVersionId: r['previous_version_id'] === null ? null : String(r['previous_version_id']),
+    publishedAt: String(r['published_at']),
+    runId: r['run_id'] === null ? null : Number(r['run_id']),
+    actor: String(r['actor']),
+    reason: String(r['reason']),
+    seq: Number(r['seq']),
+  };
+}

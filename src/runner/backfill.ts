@@ -1,0 +1,48 @@
+import { SluiceError, messageOf } from '../util/errors.ts';
+import { runPipeline, type RunnerDeps, type RunResult } from './run-pipeline.ts';
+
+export interface BackfillItem {
+  readonly partition: string;
+  readonly ok: boolean;
+  readonly runId: number | null;
+  readonly rowsOut: number;
+  readonly seconds: number;
+  readonly error?: string;
+}
+
+/** Every day from `from` to `to`, both included (YYYY-MM-DD). */
+export function dailyPartitions(from: string, to: string): string[] {
+  const re = /^\d{4}-\d{2}-\d{2}$/;
+  if (!re.test(from) || !re.test(to)) throw new SluiceError('USAGE', `--from and --to take dates as YYYY-MM-DD (got ${from} and ${to})`);
+  const a = Date.parse(`${from}T00:00:00Z`);
+  const b = Date.parse(`${to}T00:00:00Z`);
+  if (Number.isNaN(a) || Number.isNaN(b)) throw new SluiceError('USAGE', `not a date: ${Number.isNaN(a) ? from : to}`);
+  if (b < a) throw new SluiceError('USAGE', `--to ${to} is before --from ${from}`);
+  const out: string[] = [];
+  for (let t = a; t <= b; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+/** Runs partitions one after another; a failed partition is reported and the rest still run. */
+export async function backfill(
+  deps: RunnerDeps,
+  req: { pipeline: string; partitions: readonly string[]; environment: string; actor: string; stopOnError?: boolean },
+  onItem?: (item: BackfillItem, done: number, total: number) => void,
+): Promise<BackfillItem[]> {
+  const items: BackfillItem[] = [];
+  for (const partition of req.partitions) {
+    const started = performance.now();
+    let item: BackfillItem;
+    try {
+      const r: RunResult = await runPipeline(deps, { pipeline: req.pipeline, partition, environment: req.environment, actor: req.actor });
+      item = { partition, ok: true, runId: r.run.id, rowsOut: r.steps.reduce((n, s) => n + s.rowsOut, 0), seconds: (performance.now() - started) / 1000 };
+    } catch (e) {
+      if (e instanceof SluiceError && (e.code === 'USAGE' || e.code === 'CONFIG_INVALID')) throw e;
+      item = { partition, ok: false, runId: null, rowsOut: 0, seconds: (performance.now() - started) / 1000, error: messageOf(e) };
+    }
+    items.push(item);
+    onItem?.(item, items.length, req.partitions.length);
+    if (!item.ok && req.stopOnError) break;
+  }
+  return items;
+}
