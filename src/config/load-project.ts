@@ -217,7 +217,7 @@ function loadPipeline(root: string, rel: string, problems: Problem[]): Pipeline 
       contract: d.contract,
     });
   }
-  if (datasets.size === 0) problems.push(src.problem('datasets', 'a pipeline publishes at least one dataset'));
+  if (Object.keys(raw.datasets ?? {}).length === 0) problems.push(src.problem('datasets', 'a pipeline publishes at least one dataset'));
   if (problems.length > before) return undefined;
   return { name: raw.name, file: rel, sources, steps, datasets };
 }

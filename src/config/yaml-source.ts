@@ -18,7 +18,7 @@ export type YamlParseResult = { ok: true; source: YamlSource } | { ok: false; pr
 
 export function parseYaml(file: string, text: string): YamlParseResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,

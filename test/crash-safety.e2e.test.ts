@@ -1,0 +1,94 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runPipeline } from '../src/runner/run-pipeline.ts';
+import { count, sameRows, smallProject, tempDir, workspace } from './helpers.ts';
+
+const P1 = '2026-11-01';
+
+/** Starts the child, waits for `marker` on its stdout (plus `delayMs`), then SIGKILLs it. */
+async function killChildAt(args: string[], marker: string, delayMs = 0): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/kill-child.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`child never printed ${marker}: ${stderr}`)), 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes(marker)) {
+        clearTimeout(timer);
+        setTimeout(resolve, delayMs);
+      }
+    });
+    child.on('exit', (code) => (code !== null && code !== 0 ? reject(new Error(`child exited ${code}: ${stderr}`)) : undefined));
+  });
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe('invariant: atomic publish survives SIGKILL', () => {
+  test('a run killed at any phase leaves every dataset at its complete earlier or later output', async () => {
+    using tmp = tempDir();
+    const root = await smallProject(tmp.dir, { days: 1, ordersPerDay: 3000 });
+    let firstRun: number;
+    {
+      await using ws = await workspace(root);
+      firstRun = (await runPipeline(ws, { pipeline: 'orders', partition: P1, environment: 'dev', actor: 't' })).run.id;
+    }
+    // The candidate output differs from the first one, so "old" and "new" are told apart.
+    const sql = join(root, 'steps/clean_orders/v1.sql');
+    writeFileSync(sql, readFileSync(sql, 'utf8').replace("IN ('paid', 'refunded')", "IN ('paid')"));
+    for (const phase of ['sources-bound', 'step-done', 'before-publish', 'published']) {
+      await killChildAt([root, `phase:${phase}`, P1], 'PAUSED');
+      await using ws = await workspace(root);
+      const pubs = await ws.warehouse.currentPublications();
+      const runs = new Set(pubs.map((p) => p.runId));
+      assert.equal(runs.size, 1, `after a kill at ${phase} both datasets come from one run`);
+      const [runId] = [...runs];
+      if (phase !== 'published') assert.equal(runId, firstRun, `killed at ${phase}: still the first run's output`);
+      for (const p of pubs) {
+        const v = await ws.warehouse.outputVersion(p.versionId);
+        assert.ok(v);
+        const table = await ws.warehouse.datasetTable(p.dataset);
+        assert.ok(await sameRows(ws.warehouse, `SELECT * FROM ${table} WHERE order_date = DATE '${P1}'`, `SELECT * FROM ${v.table}`), `${p.dataset} equals its published version after a kill at ${phase}`);
+      }
+      // A run is recorded once its sources are bound; one killed after that is marked abandoned.
+      const abandoned = ws.store.runs({ status: 'abandoned' });
+      assert.equal(abandoned.length, phase === 'sources-bound' ? 0 : ['step-done', 'before-publish', 'published'].indexOf(phase) + 1, `abandoned runs after a kill at ${phase}`);
+      assert.equal(ws.store.runs({ status: 'running' }).length, 0);
+    }
+  });
+
+  test('a publish killed mid-transaction shows the old or the new partition, never a mix', async () => {
+    using tmp = tempDir();
+    const root = await smallProject(tmp.dir, { days: 1, ordersPerDay: 40_000 });
+    let a: string;
+    let b: string;
+    {
+      await using ws = await workspace(root);
+      a = (await runPipeline(ws, { pipeline: 'orders', partition: P1, environment: 'dev', actor: 't' })).steps[0]?.outputVersionId ?? '';
+      const sql = join(root, 'steps/clean_orders/v1.sql');
+      writeFileSync(sql, readFileSync(sql, 'utf8').replace('round(o.amount * fx.usd_rate, 2)', 'round(o.amount * fx.usd_rate, 1)'));
+    }
+    {
+      await using ws = await workspace(root);
+      b = (await runPipeline(ws, { pipeline: 'orders', partition: P1, environment: 'dev', actor: 't' })).steps[0]?.outputVersionId ?? '';
+    }
+    const outcomes = new Set<string>();
+    for (const delay of [0, 7, 19, 33, 51, 80]) {
+      await killChildAt([root, 'republish-loop', `${a},${b}`], 'CYCLE 0', delay);
+      await using ws = await workspace(root);
+      const table = await ws.warehouse.datasetTable('cleaned_orders');
+      const shown = `SELECT * FROM ${table} WHERE order_date = DATE '${P1}'`;
+      const [pub] = await ws.warehouse.currentPublications('cleaned_orders');
+      const isA = await sameRows(ws.warehouse, shown, `SELECT * FROM sluice_versions."${a}"`);
+      const isB = await sameRows(ws.warehouse, shown, `SELECT * FROM sluice_versions."${b}"`);
+      assert.ok(isA !== isB, `after a kill ${delay} ms into the loop the partition is exactly one version (rows ${await count(ws.warehouse, shown)})`);
+      assert.equal(pub?.versionId, isA ? a : b, 'the publication pointer names the version shown');
+      outcomes.add(isA ? 'a' : 'b');
+    }
+    assert.ok(outcomes.size >= 1);
+  });
+});
