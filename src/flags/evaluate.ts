@@ -97,8 +97,9 @@ function pickVariant(flag: FlagDefinition, variants: readonly Variant[], stickin
       return cv !== undefined && o.values.includes(cv);
     })) return v;
   }
-  const key = stickyKey(flag, stickiness, true, env);
-  if (key === undefined) return undefined;
+  // Without a key to stick to, a native flag still picks a stable variant (it hashes the empty key);
+  // Unleash flags draw at random instead (stickyKey returns RANDOM), as Unleash SDKs do.
+  const key = stickyKey(flag, stickiness, true, env) ?? '';
   if (flag.hash === 'murmur3') {
     const target = key === RANDOM ? Math.floor(env.draw() * total) + 1 : unleashNormalizedValue(key, groupId, total, UNLEASH_VARIANT_SEED);
     let counter = 0;
