@@ -23,8 +23,11 @@ export interface QualityDialect {
   readonly bitmapUnique?: (expr: string, lo: number, hi: number) => string;
   /** Largest hi - lo + 1 the bitmap path accepts (bits). */
   readonly bitmapMaxRange: number;
-  /** An order-free checksum aggregate over the given column expressions (equality short cut for diffs). */
-  readonly rowChecksum?: (exprs: readonly string[]) => string;
+  /**
+   * Order-free checksum aggregates over the given column expressions (the equality short cut of a
+   * diff). XOR alone cancels pairs of identical rows, so engines pair it with a wide sum.
+   */
+  readonly rowChecksums?: (exprs: readonly string[]) => readonly string[];
   /** Continuous quantiles of a numeric expression as one list value. */
   quantiles(expr: string, ps: readonly number[]): string;
   /** Sample standard deviation. */
@@ -90,7 +93,7 @@ export const duckdbQualityDialect: QualityDialect = {
   textLength: (expr) => `length(${expr})`,
   bitmapUnique: (expr, lo, hi) => `(count(${expr}) - bit_count(bitstring_agg(${expr}, ${lo}, ${hi})))`,
   bitmapMaxRange: 1 << 30,
-  rowChecksum: (exprs) => `bit_xor(hash(${exprs.join(', ')}))`,
+  rowChecksums: (exprs) => [`bit_xor(hash(${exprs.join(', ')}))`, `sum(CAST(hash(${exprs.join(', ')}) AS HUGEINT))`],
   quantiles: (expr, ps) => `quantile_cont(${expr}, [${ps.join(', ')}])`,
   toDouble: (expr, family) => (family === 'boolean' ? `CAST(CAST(${expr} AS INTEGER) AS DOUBLE)` : `CAST(${expr} AS DOUBLE)`),
   epochSeconds: (expr) => `epoch(${expr})`,
