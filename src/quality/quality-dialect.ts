@@ -37,6 +37,8 @@ export interface QualityDialect {
   /** Seconds since the epoch of a timestamp/date expression. */
   epochSeconds(expr: string): string;
   castText(expr: string): string;
+  /** SQL writing a table to a Parquet or CSV file, where the engine can write files itself. */
+  readonly copyToFile?: (table: string, path: string, format: 'parquet' | 'csv') => string;
   /** A type name with aliases resolved (`int4` and `INT` -> `INTEGER`), for column_type checks. */
   canonicalType(typeName: string): string;
 }
@@ -98,6 +100,7 @@ export const duckdbQualityDialect: QualityDialect = {
   toDouble: (expr, family) => (family === 'boolean' ? `CAST(CAST(${expr} AS INTEGER) AS DOUBLE)` : `CAST(${expr} AS DOUBLE)`),
   epochSeconds: (expr) => `epoch(${expr})`,
   castText: (expr) => `CAST(${expr} AS VARCHAR)`,
+  copyToFile: (table, path, format) => `COPY ${table} TO ${quoteLiteral(path)} (FORMAT ${format === 'csv' ? 'CSV, HEADER' : 'PARQUET'})`,
 };
 
 /** The quality dialect for an engine. The one place that looks at the engine's name. */
