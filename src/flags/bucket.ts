@@ -15,9 +15,19 @@ import { Utf8Scratch } from './utf8-scratch.ts';
 export const BUCKETS = 10000;
 
 const scratch = new Utf8Scratch();
+// The encoded `salt:` prefix of the last call stays at the start of the scratch buffer (hashing only
+// writes past the message), so consecutive calls with one salt encode only the key.
+let lastSalt: string | undefined;
+let prefixLen = 0;
 
 export function bucket(salt: string, key: string | number): number {
-  const len = scratch.write(String(key), scratch.write(salt + ':', 0));
+  if (salt !== lastSalt) {
+    lastSalt = undefined;
+    prefixLen = scratch.write(salt, 0);
+    scratch.bytes[prefixLen++] = 0x3a;
+    lastSalt = salt;
+  }
+  const len = scratch.write(typeof key === 'string' ? key : String(key), prefixLen);
   return md5Prefix32(md5Scratch(scratch, len)) % BUCKETS;
 }
 
@@ -39,7 +49,8 @@ export function bucketMany(salt: string, keys: ArrayLike<string | number | null 
   const n = keys.length;
   const res = out ?? new Uint16Array(n);
   const s = new Utf8Scratch();
-  const prefixLen = s.write(salt + ':', 0);
+  let prefixLen = s.write(salt, 0);
+  s.bytes[prefixLen++] = 0x3a;
   for (let i = 0; i < n; i++) {
     const k = keys[i];
     if (k === null || k === undefined) {

@@ -130,17 +130,19 @@ function gradualIncludes(flag: FlagDefinition, cs: CompiledStrategy, env: Env, t
     return false;
   }
   let inside: boolean;
-  let how: string;
+  let n: number;
   if (flag.hash === 'murmur3') {
-    const n = key === RANDOM ? Math.floor(env.draw() * 100) + 1 : unleashNormalizedValue(key, s.groupId, 100, 0);
+    n = key === RANDOM ? Math.floor(env.draw() * 100) + 1 : unleashNormalizedValue(key, s.groupId, 100, 0);
     inside = s.percentage > 0 && n <= s.percentage;
-    how = `${key === RANDOM ? 'random draw' : `murmur3 value of ${JSON.stringify(key)}`} ${n} ${inside ? '<=' : '>'} ${s.percentage}`;
   } else {
-    const b = key === RANDOM ? Math.floor(env.draw() * 10000) : bucket(s.groupId, key);
-    inside = b < cs.bound;
-    how = `${key === RANDOM ? 'random bucket' : `bucket of ${s.stickiness} ${JSON.stringify(key)}`} ${b} ${inside ? '<' : '>='} ${cs.bound}`;
+    n = key === RANDOM ? Math.floor(env.draw() * 10000) : bucket(s.groupId, key);
+    inside = n < cs.bound;
   }
-  trace?.push({ subject: 'rollout', outcome: inside ? 'pass' : 'fail', detail: `${how} (${s.percentage} % slice, group ${JSON.stringify(s.groupId)})` });
+  if (trace) {
+    const what = key === RANDOM ? 'random draw' : flag.hash === 'murmur3' ? `murmur3 value of ${JSON.stringify(key)}` : `bucket of ${s.stickiness} ${JSON.stringify(key)}`;
+    const cmp = flag.hash === 'murmur3' ? `${n} ${inside ? '<=' : '>'} ${s.percentage}` : `${n} ${inside ? '<' : '>='} ${cs.bound}`;
+    trace.push({ subject: 'rollout', outcome: inside ? 'pass' : 'fail', detail: `${what} ${cmp} (${s.percentage} % slice, group ${JSON.stringify(s.groupId)})` });
+  }
   return inside;
 }
 
@@ -283,29 +285,36 @@ class Evaluation implements FlagEvaluation {
   readonly errorCode?: EvaluationErrorCode;
   readonly errorMessage?: string;
   #explanation: Explanation | undefined;
-  readonly #explain: () => Explanation;
+  readonly #def: FlagDefinition | undefined;
+  readonly #env: Env | undefined;
 
   constructor(
     readonly flag: string,
     readonly value: boolean | string,
     readonly enabled: boolean,
     readonly reason: EvaluationReason,
-    extra: { variant?: Variant; errorCode?: EvaluationErrorCode; errorMessage?: string },
-    explain: () => Explanation,
+    variant: Variant | undefined,
+    def: FlagDefinition | undefined,
+    env: Env | undefined,
   ) {
-    if (extra.variant) {
-      this.variant = extra.variant.name;
-      if (extra.variant.payload) this.payload = extra.variant.payload;
+    if (variant) {
+      this.variant = variant.name;
+      if (variant.payload) this.payload = variant.payload;
     }
-    if (extra.errorCode) {
-      this.errorCode = extra.errorCode;
-      this.errorMessage = extra.errorMessage;
-    }
-    this.#explain = explain;
+    this.#def = def;
+    this.#env = env;
+  }
+
+  static error(name: string, def: FlagDefinition | undefined, code: EvaluationErrorCode, message: string): Evaluation {
+    const e = new Evaluation(name, offValue(def), false, 'ERROR', undefined, undefined, undefined);
+    (e as { errorCode?: EvaluationErrorCode }).errorCode = code;
+    (e as { errorMessage?: string }).errorMessage = message;
+    e.#explanation = { flag: name, decidedBy: `error ${code}: ${message}`, steps: [{ subject: 'evaluation', outcome: 'error', detail: message }] };
+    return e;
   }
 
   get explanation(): Explanation {
-    return (this.#explanation ??= this.#explain());
+    return (this.#explanation ??= explain(this.#def!, this.#env!));
   }
 
   toJSON(): Record<string, unknown> {
@@ -323,11 +332,7 @@ class Evaluation implements FlagEvaluation {
 }
 
 function errorResult(name: string, flag: FlagDefinition | undefined, code: EvaluationErrorCode, message: string): FlagEvaluation {
-  return new Evaluation(name, offValue(flag), false, 'ERROR', { errorCode: code, errorMessage: message }, () => ({
-    flag: name,
-    decidedBy: `error ${code}: ${message}`,
-    steps: [{ subject: 'evaluation', outcome: 'error', detail: message }],
-  }));
+  return Evaluation.error(name, flag, code, message);
 }
 
 /**
@@ -348,15 +353,15 @@ export function evaluate(flag: FlagDefinition | string, context: EvaluationConte
     const env = new Env(context, allFlags, options);
     const o = run(def, env, null, 0);
     const value = def.type === 'boolean' ? o.enabled : o.enabled && o.variant ? o.variant.name : offValue(def);
-    return new Evaluation(def.name, value, o.enabled, o.reason, { variant: o.enabled ? o.variant : undefined }, () => explain(def, env, allFlags, options));
+    return new Evaluation(def.name, value, o.enabled, o.reason, o.enabled ? o.variant : undefined, def, env);
   } catch (e) {
     return errorResult(def.name, def, 'GENERAL', e instanceof Error ? e.message : String(e));
   }
 }
 
 /** Re-runs an evaluation with tracing, on the same instant and random draws. */
-function explain(flag: FlagDefinition, first: Env, allFlags: FlagSet, options: EvaluateOptions): Explanation {
-  const env = new Env(first.ctx, allFlags, options, first.draws ?? []);
+function explain(flag: FlagDefinition, first: Env): Explanation {
+  const env = new Env(first.ctx, first.flags, first.options, first.draws ?? []);
   env.now = first.now;
   const steps: ExplanationStep[] = [];
   const o = run(flag, env, steps, 0);
