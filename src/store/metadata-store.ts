@@ -47,6 +47,27 @@ export interface FreshnessRecord {
   readonly measuredAt: string;
 }
 
+/** One stored state of a flag in one environment; revisions only grow, and a revert appends a copy. */
+export interface FlagRevision {
+  readonly environment: string;
+  readonly flag: string;
+  readonly revision: number;
+  readonly state: unknown;
+  readonly actor: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+export interface ProfileRecord {
+  readonly environment: string;
+  readonly dataset: string;
+  readonly partition: string;
+  readonly runId: number;
+  readonly versionId: string;
+  readonly at: string;
+  readonly profile: unknown;
+}
+
 export interface RunFilter {
   readonly pipeline?: string;
   readonly environment?: string;
@@ -69,6 +90,18 @@ export interface MetadataStore {
   appendAudit(e: AuditEntryInput, at: Date): AuditEntry;
   auditLog(filter?: { target?: string; action?: string; limit?: number }): AuditEntry[];
   auditHead(): { seq: number; hash: string } | undefined;
+  appendFlagRevision(r: Omit<FlagRevision, 'revision'>): FlagRevision;
+  flagRevisions(environment: string, flag?: string): FlagRevision[];
+  recordCheckResults(r: { runId: number; dataset: string; partition: string; versionId: string; results: unknown }): void;
+  checkResults(runId: number): { dataset: string; partition: string; versionId: string; results: unknown }[];
+  recordProfile(p: ProfileRecord): void;
+  /** The newest `limit` profiles of a dataset, oldest first: the history anomaly detection reads. */
+  profiles(environment: string, dataset: string, limit?: number): ProfileRecord[];
+  saveRollout(name: string, plan: unknown, state: unknown, at: Date): void;
+  rollout(name: string): { name: string; plan: unknown; state: unknown; updatedAt: string } | undefined;
+  rollouts(): { name: string; plan: unknown; state: unknown; updatedAt: string }[];
+  appendRolloutTransition(rollout: string, transition: unknown, at: Date): number;
+  rolloutTransitions(rollout: string): unknown[];
   /** Runs fn in one store transaction: the change and its audit entry commit together. */
   transaction<T>(fn: () => T): T;
   close(): void;

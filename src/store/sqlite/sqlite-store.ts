@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { chainEntry, type AuditEntry, type AuditEntryInput } from '../../governance/audit-chain.ts';
 import { SluiceError } from '../../util/errors.ts';
-import type { FreshnessRecord, MetadataStore, RunFilter, RunRecord, RunStatus, StepRunRecord } from '../metadata-store.ts';
+import type { FlagRevision, FreshnessRecord, MetadataStore, ProfileRecord, RunFilter, RunRecord, RunStatus, StepRunRecord } from '../metadata-store.ts';
 
 type SqlRow = Record<string, unknown>;
 
@@ -26,6 +26,20 @@ const MIGRATIONS: readonly string[] = [
      seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
      reason TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  `CREATE TABLE flag_revisions (
+     environment TEXT NOT NULL, flag TEXT NOT NULL, revision INTEGER NOT NULL, state TEXT NOT NULL,
+     actor TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (environment, flag, revision));
+   CREATE TABLE check_results (
+     run_id INTEGER NOT NULL, dataset TEXT NOT NULL, partition TEXT NOT NULL, version_id TEXT NOT NULL,
+     results TEXT NOT NULL, PRIMARY KEY (run_id, dataset, version_id));
+   CREATE TABLE profiles (
+     environment TEXT NOT NULL, dataset TEXT NOT NULL, partition TEXT NOT NULL, run_id INTEGER NOT NULL,
+     version_id TEXT NOT NULL, at TEXT NOT NULL, profile TEXT NOT NULL, PRIMARY KEY (environment, dataset, version_id));
+   CREATE INDEX profiles_by_dataset ON profiles(environment, dataset, at);
+   CREATE TABLE rollouts (
+     name TEXT PRIMARY KEY, plan TEXT NOT NULL, state TEXT NOT NULL, updated_at TEXT NOT NULL);
+   CREATE TABLE rollout_transitions (
+     rollout TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, transition TEXT NOT NULL, PRIMARY KEY (rollout, seq));`,
 ];
 
 /** The embedded metadata store: one SQLite file in WAL mode, shared by the CLI, server and workers on one machine. */
@@ -179,6 +193,66 @@ export class SqliteStore implements MetadataStore {
   auditHead(): { seq: number; hash: string } | undefined {
     const r = this.db.prepare(`SELECT value FROM meta WHERE key = 'audit_head'`).get() as { value: string } | undefined;
     return r ? (JSON.parse(r.value) as { seq: number; hash: string }) : undefined;
+  }
+
+  appendFlagRevision(r: Omit<FlagRevision, 'revision'>): FlagRevision {
+    const last = this.db.prepare(`SELECT max(revision) AS r FROM flag_revisions WHERE environment = ? AND flag = ?`).get(r.environment, r.flag) as { r: number | null };
+    const revision = (last.r ?? 0) + 1;
+    this.db.prepare(`INSERT INTO flag_revisions VALUES (?, ?, ?, ?, ?, ?, ?)`).run(r.environment, r.flag, revision, JSON.stringify(r.state), r.actor, r.reason, r.at);
+    return { ...r, revision };
+  }
+
+  flagRevisions(environment: string, flag?: string): FlagRevision[] {
+    const rows = (flag
+      ? this.db.prepare(`SELECT * FROM flag_revisions WHERE environment = ? AND flag = ? ORDER BY revision`).all(environment, flag)
+      : this.db.prepare(`SELECT * FROM flag_revisions WHERE environment = ? ORDER BY flag, revision`).all(environment)) as SqlRow[];
+    return rows.map((x) => ({ environment: String(x['environment']), flag: String(x['flag']), revision: Number(x['revision']), state: JSON.parse(String(x['state'])) as unknown, actor: String(x['actor']), reason: String(x['reason']), at: String(x['at']) }));
+  }
+
+  recordCheckResults(r: { runId: number; dataset: string; partition: string; versionId: string; results: unknown }): void {
+    this.db.prepare(`INSERT OR REPLACE INTO check_results VALUES (?, ?, ?, ?, ?)`).run(r.runId, r.dataset, r.partition, r.versionId, JSON.stringify(r.results));
+  }
+
+  checkResults(runId: number): { dataset: string; partition: string; versionId: string; results: unknown }[] {
+    return (this.db.prepare(`SELECT * FROM check_results WHERE run_id = ? ORDER BY rowid`).all(runId) as SqlRow[]).map((x) => ({
+      dataset: String(x['dataset']),
+      partition: String(x['partition']),
+      versionId: String(x['version_id']),
+      results: JSON.parse(String(x['results'])) as unknown,
+    }));
+  }
+
+  recordProfile(p: ProfileRecord): void {
+    this.db.prepare(`INSERT OR REPLACE INTO profiles VALUES (?, ?, ?, ?, ?, ?, ?)`).run(p.environment, p.dataset, p.partition, p.runId, p.versionId, p.at, JSON.stringify(p.profile));
+  }
+
+  profiles(environment: string, dataset: string, limit = 400): ProfileRecord[] {
+    const rows = this.db.prepare(`SELECT * FROM (SELECT * FROM profiles WHERE environment = ? AND dataset = ? ORDER BY at DESC LIMIT ?) ORDER BY at`).all(environment, dataset, limit) as SqlRow[];
+    return rows.map((x) => ({ environment: String(x['environment']), dataset: String(x['dataset']), partition: String(x['partition']), runId: Number(x['run_id']), versionId: String(x['version_id']), at: String(x['at']), profile: JSON.parse(String(x['profile'])) as unknown }));
+  }
+
+  saveRollout(name: string, plan: unknown, state: unknown, at: Date): void {
+    this.db.prepare(`INSERT INTO rollouts VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET plan = excluded.plan, state = excluded.state, updated_at = excluded.updated_at`).run(name, JSON.stringify(plan), JSON.stringify(state), at.toISOString());
+  }
+
+  rollout(name: string): { name: string; plan: unknown; state: unknown; updatedAt: string } | undefined {
+    const x = this.db.prepare(`SELECT * FROM rollouts WHERE name = ?`).get(name) as SqlRow | undefined;
+    return x ? { name: String(x['name']), plan: JSON.parse(String(x['plan'])) as unknown, state: JSON.parse(String(x['state'])) as unknown, updatedAt: String(x['updated_at']) } : undefined;
+  }
+
+  rollouts(): { name: string; plan: unknown; state: unknown; updatedAt: string }[] {
+    return (this.db.prepare(`SELECT * FROM rollouts ORDER BY name`).all() as SqlRow[]).map((x) => ({ name: String(x['name']), plan: JSON.parse(String(x['plan'])) as unknown, state: JSON.parse(String(x['state'])) as unknown, updatedAt: String(x['updated_at']) }));
+  }
+
+  appendRolloutTransition(rollout: string, transition: unknown, at: Date): number {
+    const last = this.db.prepare(`SELECT max(seq) AS s FROM rollout_transitions WHERE rollout = ?`).get(rollout) as { s: number | null };
+    const seq = (last.s ?? 0) + 1;
+    this.db.prepare(`INSERT INTO rollout_transitions VALUES (?, ?, ?, ?)`).run(rollout, seq, at.toISOString(), JSON.stringify(transition));
+    return seq;
+  }
+
+  rolloutTransitions(rollout: string): unknown[] {
+    return (this.db.prepare(`SELECT transition FROM rollout_transitions WHERE rollout = ? ORDER BY seq`).all(rollout) as SqlRow[]).map((x) => JSON.parse(String(x['transition'])) as unknown);
   }
 
   close(): void {
