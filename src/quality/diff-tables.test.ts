@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { DuckDBEngine } from '../engine/duckdb/duckdb-engine.ts';
 import { diffTables } from './diff-tables.ts';
 import { columnDrift, psi } from './column-drift.ts';
+import { duckdbQualityDialect } from './quality-dialect.ts';
 
 async function pair(): Promise<DuckDBEngine> {
   const db = await DuckDBEngine.open(':memory:');
@@ -32,6 +33,15 @@ describe('diffTables', () => {
     assert.deepEqual(d.samples.onlyLeft.map((r) => r['id']), [10]);
     assert.deepEqual(d.samples.onlyRight.map((r) => r['id']), [5000]);
     assert.deepEqual(d.samples.changed[0], { key: { id: 3 }, changedColumns: ['name', 'x'], left: { name: 'n3', x: 1.5 }, right: { name: 'changed', x: 2.5 } });
+  });
+
+  test('samples are the same whether the engine gathers them inside the join or with extra queries', async () => {
+    await using db = await pair();
+    const inJoin = await diffTables(db, 'base', 'cand', { key: ['id'], sampleSize: 3 });
+    const separate = await diffTables(db, 'base', 'cand', { key: ['id'], sampleSize: 3, dialect: { ...duckdbQualityDialect, firstRowsAggregate: undefined } });
+    assert.deepEqual(separate.samples, inJoin.samples);
+    assert.equal(inJoin.queries.length, 2, 'checksum + one join');
+    assert.equal(separate.queries.length, 5);
   });
 
   test('duplicated rows do not cancel out in the checksum', async () => {

@@ -118,35 +118,49 @@ export async function diffTables(engine: SqlEngine, left: string, right: string,
     `count(*) FILTER (WHERE ${both} AND ${anyDiff}) AS changed`,
     ...columns.map((c, i) => `count(*) FILTER (WHERE ${both} AND ${diffOf(c)}) AS c_${i}`),
   ];
+  const lCols = lc.map((c) => c.name);
+  const rCols = rc.map((c) => c.name);
+  const keySel = (side: 'l' | 'r'): string => options.key.map((k) => `${side}.${quoteIdent(k)}`).join(', ');
+  const keyOrder = (side: 'l' | 'r'): string => (options.key.length === 1 ? keySel(side) : `row(${keySel(side)})`);
+  const changedFields: [string, string][] = [
+    ...options.key.map((k, i): [string, string] => [`k_${i}`, `l.${quoteIdent(k)}`]),
+    ...columns.flatMap((c, i): [string, string][] => [[`l_${i}`, `l.${quoteIdent(c)}`], [`r_${i}`, `r.${quoteIdent(c)}`]]),
+  ];
+  const inJoin = dialect.firstRowsAggregate && sampleSize > 0 ? dialect.firstRowsAggregate : undefined;
+  if (inJoin) {
+    terms.push(
+      `${inJoin(lCols.map((c) => [c, `l.${quoteIdent(c)}`] as const), keyOrder('l'), sampleSize)} FILTER (WHERE r.__sluice_r IS NULL) AS s_only_left`,
+      `${inJoin(rCols.map((c) => [c, `r.${quoteIdent(c)}`] as const), keyOrder('r'), sampleSize)} FILTER (WHERE l.__sluice_l IS NULL) AS s_only_right`,
+      `${inJoin(changedFields, keyOrder('l'), sampleSize)} FILTER (WHERE ${both} AND ${anyDiff}) AS s_changed`,
+    );
+  }
   const from = `(SELECT *, TRUE AS __sluice_l FROM ${left}) AS l FULL OUTER JOIN (SELECT *, TRUE AS __sluice_r FROM ${right}) AS r ON ${on}`;
   const [r = {}] = await run(`SELECT ${terms.join(', ')} FROM ${from}`);
   const n = (k: string): number => Number(r[k] ?? 0);
   const onlyLeft = n('only_left');
   const onlyRight = n('only_right');
   const changed = n('changed');
-  const keySel = (side: 'l' | 'r'): string => options.key.map((k) => `${side}.${quoteIdent(k)}`).join(', ');
-  const samples = { onlyLeft: [] as Row[], onlyRight: [] as Row[], changed: [] as ChangedRow[] };
-  if (sampleSize > 0) {
+  const listOf = (v: SqlValue | undefined): Row[] => (Array.isArray(v) ? (v as Row[]) : []);
+  const samples = { onlyLeft: listOf(r['s_only_left']), onlyRight: listOf(r['s_only_right']), changed: [] as ChangedRow[] };
+  let changedRows = listOf(r['s_changed']);
+  if (sampleSize > 0 && !inJoin) {
     const missingOn = (a: string, b: string): string => `NOT EXISTS (SELECT 1 FROM ${b} AS o WHERE ${options.key.map((k) => `o.${quoteIdent(k)} = ${a}.${quoteIdent(k)}`).join(' AND ')})`;
     if (onlyLeft > 0) samples.onlyLeft = await run(`SELECT l.* FROM ${left} AS l WHERE ${missingOn('l', right)} ORDER BY ${keySel('l')} LIMIT ${sampleSize}`);
     if (onlyRight > 0) samples.onlyRight = await run(`SELECT r.* FROM ${right} AS r WHERE ${missingOn('r', left)} ORDER BY ${keySel('r')} LIMIT ${sampleSize}`);
-    if (changed > 0) {
-      const sel = [
-        ...options.key.map((k, i) => `l.${quoteIdent(k)} AS k_${i}`),
-        ...columns.flatMap((c, i) => [`l.${quoteIdent(c)} AS l_${i}`, `r.${quoteIdent(c)} AS r_${i}`]),
-      ];
-      const rows = await run(`SELECT ${sel.join(', ')} FROM ${left} AS l JOIN ${right} AS r ON ${on} WHERE ${anyDiff} ORDER BY ${keySel('l')} LIMIT ${sampleSize}`);
-      samples.changed = rows.map((row) => {
-        const changedColumns = columns.filter((_, i) => JSON.stringify(row[`l_${i}`]) !== JSON.stringify(row[`r_${i}`]));
-        return {
-          key: Object.fromEntries(options.key.map((k, i) => [k, row[`k_${i}`] ?? null])),
-          changedColumns,
-          left: Object.fromEntries(changedColumns.map((c) => [c, row[`l_${columns.indexOf(c)}`] ?? null])),
-          right: Object.fromEntries(changedColumns.map((c) => [c, row[`r_${columns.indexOf(c)}`] ?? null])),
-        };
-      });
-    }
+    if (changed > 0)
+      changedRows = await run(
+        `SELECT ${changedFields.map(([k, e]) => `${e} AS ${k}`).join(', ')} FROM ${left} AS l JOIN ${right} AS r ON ${on} WHERE ${anyDiff} ORDER BY ${keySel('l')} LIMIT ${sampleSize}`,
+      );
   }
+  samples.changed = changedRows.map((row) => {
+    const changedColumns = columns.filter((_, i) => JSON.stringify(row[`l_${i}`]) !== JSON.stringify(row[`r_${i}`]));
+    return {
+      key: Object.fromEntries(options.key.map((k, i) => [k, row[`k_${i}`] ?? null])),
+      changedColumns,
+      left: Object.fromEntries(changedColumns.map((c) => [c, row[`l_${columns.indexOf(c)}`] ?? null])),
+      right: Object.fromEntries(changedColumns.map((c) => [c, row[`r_${columns.indexOf(c)}`] ?? null])),
+    };
+  });
   const leftRows = n('left_rows');
   return {
     ...base,

@@ -1,5 +1,5 @@
 import type { SqlEngine } from '../engine/sql-engine.ts';
-import { quoteLiteral } from '../engine/sql.ts';
+import { quoteIdent, quoteLiteral } from '../engine/sql.ts';
 
 /** What a column holds, independent of the engine's spelling of its type. */
 export type TypeFamily = 'integer' | 'float' | 'decimal' | 'text' | 'boolean' | 'date' | 'timestamp' | 'time' | 'other';
@@ -37,6 +37,11 @@ export interface QualityDialect {
   /** Seconds since the epoch of a timestamp/date expression. */
   epochSeconds(expr: string): string;
   castText(expr: string): string;
+  /**
+   * An aggregate keeping the first `n` rows (by `order`) as a list of objects with the given fields,
+   * so a diff's samples come out of its one join instead of extra queries.
+   */
+  readonly firstRowsAggregate?: (fields: readonly (readonly [string, string])[], order: string, n: number) => string;
   /** SQL writing a table to a Parquet or CSV file, where the engine can write files itself. */
   readonly copyToFile?: (table: string, path: string, format: 'parquet' | 'csv') => string;
   /** A type name with aliases resolved (`int4` and `INT` -> `INTEGER`), for column_type checks. */
@@ -100,6 +105,7 @@ export const duckdbQualityDialect: QualityDialect = {
   toDouble: (expr, family) => (family === 'boolean' ? `CAST(CAST(${expr} AS INTEGER) AS DOUBLE)` : `CAST(${expr} AS DOUBLE)`),
   epochSeconds: (expr) => `epoch(${expr})`,
   castText: (expr) => `CAST(${expr} AS VARCHAR)`,
+  firstRowsAggregate: (fields, order, n) => `arg_min(struct_pack(${fields.map(([k, e]) => `${quoteIdent(k)} := ${e}`).join(', ')}), ${order}, ${n})`,
   copyToFile: (table, path, format) => `COPY ${table} TO ${quoteLiteral(path)} (FORMAT ${format === 'csv' ? 'CSV, HEADER' : 'PARQUET'})`,
 };
 
