@@ -1,0 +1,104 @@
+import type { BatchRecord } from './gate-evidence.ts';
+import type { GateVerdict, VerdictKind } from './gate-verdict.ts';
+import type { RollbackPlan } from './plan-rollback.ts';
+import type { RolloutState, StateKind } from './rollout-state.ts';
+import type { StatePoint, Transition } from './transition.ts';
+
+export type ReportVerdict = Pick<GateVerdict, 'gate' | 'gateKind' | 'verdict' | 'reason' | 'inputs'>;
+
+export type ReportEntry =
+  | { readonly kind: 'transition'; readonly at: string; readonly actor: string; readonly event: string; readonly from: StatePoint; readonly to: StatePoint; readonly reason: string; readonly evidence: readonly ReportVerdict[] }
+  | { readonly kind: 'batch'; readonly at: string; readonly runId: string; readonly environment: string; readonly stage: string; readonly partition: string; readonly success: boolean; readonly verdicts: readonly ReportVerdict[] };
+
+export type ReportStage = {
+  readonly environment: string;
+  readonly stage: string;
+  readonly enteredAt: string;
+  readonly leftAt?: string;
+  /** Where it went next (the next stage, paused, rolled back…). */
+  readonly leftTo?: StatePoint;
+  readonly batches: number;
+  readonly failedBatches: number;
+  readonly verdictCounts: Readonly<Record<VerdictKind, number>>;
+};
+
+export type RolloutReport = {
+  readonly rollout: string;
+  readonly outcome: StateKind;
+  readonly startedBy?: string;
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  readonly stages: readonly ReportStage[];
+  readonly timeline: readonly ReportEntry[];
+  /** Who did what: every person's state changes and approvals. */
+  readonly people: readonly { readonly actor: string; readonly did: readonly string[] }[];
+  /** What a rollback reverted, when the rollout ended rolled back. */
+  readonly reverted?: Pick<RollbackPlan, 'republish' | 'rerun' | 'reverted'>;
+};
+
+const slim = (v: GateVerdict): ReportVerdict => ({ gate: v.gate, gateKind: v.gateKind, verdict: v.verdict, reason: v.reason, inputs: v.inputs });
+const ENDS: readonly StateKind[] = ['promoted', 'rolled_back', 'aborted'];
+
+/**
+ * The review after a rollout, as JSON: stages with their batches and verdict counts, a timeline of
+ * transitions and batches (each batch with the verdicts judged on it, numbers included), and who
+ * did what. Inputs are what the store kept: transitions, batches and verdicts (any order);
+ * `state` adds what a rollback reverted.
+ */
+export function buildRolloutReport(transitions: readonly Transition[], batches: readonly BatchRecord[], verdicts: readonly GateVerdict[], state?: RolloutState): RolloutReport {
+  const ts = [...transitions].sort((a, b) => a.at.localeCompare(b.at));
+  const first = ts[0];
+  const last = ts[ts.length - 1];
+  const verdictsOf = (b: BatchRecord): ReportVerdict[] => verdicts.filter((v) => v.at === b.at && (v.environment === undefined || v.environment === b.environment) && (v.stage === undefined || v.stage === b.stage)).map(slim);
+
+  const stages: ReportStage[] = [];
+  ts.forEach((t, i) => {
+    const entered = t.to.stage !== undefined && (t.to.stage !== t.from.stage || t.to.environment !== t.from.environment);
+    if (!entered || t.to.environment === undefined) return;
+    const leaving = ts.slice(i + 1).find((n) => n.to.stage !== t.to.stage || n.to.environment !== t.to.environment || ENDS.includes(n.to.state));
+    const inStage = (at: string): boolean => at >= t.at && (!leaving || at <= leaving.at);
+    const mine = batches.filter((b) => b.environment === t.to.environment && b.stage === t.to.stage && inStage(b.at));
+    const vs = verdicts.filter((v) => v.environment === t.to.environment && v.stage === t.to.stage && inStage(v.at));
+    const counts: Record<VerdictKind, number> = { pass: 0, wait: 0, fail: 0, rollback: 0 };
+    for (const v of vs) counts[v.verdict]++;
+    stages.push({
+      environment: t.to.environment,
+      stage: t.to.stage ?? '',
+      enteredAt: t.at,
+      ...(leaving ? { leftAt: leaving.at, leftTo: leaving.to } : {}),
+      batches: mine.length,
+      failedBatches: mine.filter((b) => !b.success).length,
+      verdictCounts: counts,
+    });
+  });
+
+  const timeline: ReportEntry[] = [
+    ...ts.map((t): ReportEntry => ({ kind: 'transition', at: t.at, actor: t.actor, event: t.event, from: t.from, to: t.to, reason: t.reason, evidence: t.evidence.map(slim) })),
+    ...batches.map((b): ReportEntry => ({ kind: 'batch', at: b.at, runId: b.runId, environment: b.environment, stage: b.stage, partition: b.partition, success: b.success, verdicts: verdictsOf(b) })),
+  ].sort((a, b) => a.at.localeCompare(b.at) || (a.kind === b.kind ? 0 : a.kind === 'batch' ? -1 : 1));
+
+  const people = new Map<string, string[]>();
+  const did = (actor: string, what: string): void => {
+    if (actor === 'sluice') return;
+    const list = people.get(actor) ?? [];
+    if (!list.includes(what)) list.push(what);
+    people.set(actor, list);
+  };
+  for (const t of ts) {
+    did(t.actor, `${t.event} at ${t.at}${t.to.stage ? ` (${t.to.state} ${t.to.environment}/${t.to.stage})` : ` (${t.to.state})`}: ${t.reason}`);
+    for (const v of t.evidence) if (v.gateKind === 'approval' && v.verdict === 'pass') for (const a of (v.inputs['approvers'] as readonly string[] | undefined) ?? []) did(a, `approved ${v.gate.replace(/^approval:/, '')}`);
+  }
+
+  const startedBy = state?.startedBy ?? first?.actor;
+  return {
+    rollout: first?.rollout ?? state?.rollout ?? '',
+    outcome: state?.kind ?? last?.to.state ?? 'pending',
+    ...(startedBy ? { startedBy } : {}),
+    ...(first ? { startedAt: first.at } : {}),
+    ...(last && ENDS.includes(last.to.state) ? { endedAt: last.at } : {}),
+    stages,
+    timeline,
+    people: [...people].map(([actor, list]) => ({ actor, did: list })),
+    ...(state?.kind === 'rolled_back' ? { reverted: { republish: state.rollback.republish, rerun: state.rollback.rerun, reverted: state.rollback.reverted } } : {}),
+  };
+}
