@@ -156,3 +156,13 @@ environments:
     if (!r.ok) assert.equal(r.problems[0]?.file, 'x.yaml');
   });
 });
+
+test('the example plan in README.md parses', async () => {
+  const { readFileSync } = await import('node:fs');
+  const md = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
+  const yaml = md.slice(md.indexOf('```yaml\n') + 8, md.indexOf('```', md.indexOf('```yaml\n') + 8));
+  const r = parseRolloutPlan('rollouts/clean-orders-v2.yaml', yaml);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+  assert.equal(r.plan.environments[1]?.stages[0]?.approvals, 1);
+  assert.equal(r.plan.risks[0]?.gate, 'checks');
+});

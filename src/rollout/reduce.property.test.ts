@@ -107,7 +107,6 @@ class World {
   readonly publications = new Map<string, string>(); // env/partition -> version id
   readonly running: { runId: string; env: string; partition: string; exposure: Exposure }[] = [];
   private n = 0;
-  lastWaiting: readonly string[] = [];
 
   exposure(env: string): Exposure {
     return this.flags.get(env) ?? { mode: 'baseline' };
@@ -153,7 +152,6 @@ class World {
     }
     assert.equal(this.versions.size, versionsBefore);
     this.state = r.state;
-    this.lastWaiting = r.waiting ?? [];
     this.checkInvariants();
   }
 

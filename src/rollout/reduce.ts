@@ -61,7 +61,7 @@ export type ReduceResult = {
   readonly verdicts: readonly GateVerdict[];
   /** The batch recorded from a batch_completed / failed run_finished event. */
   readonly batch?: BatchRecord;
-  /** Set when the event was refused; the state is then unchanged apart from nothing. */
+  /** Set when the event was refused: the state is returned unchanged and the only action audits the refusal. */
   readonly refused?: string;
   /** Why the rollout is not moving on right now. */
   readonly waiting?: readonly string[];
