@@ -1,6 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { renderError, type CommandResult } from './output.ts';
 import { registerCoreCommands } from './commands/core-commands.ts';
+import { registerFlagCommands } from './commands/flags-commands.ts';
+import { registerQualityCommands } from './commands/quality-commands.ts';
+import { registerRolloutCommands } from './commands/rollout-commands.ts';
 
 export interface GlobalOptions {
   readonly project: string;
@@ -18,6 +21,9 @@ export function buildProgram(emit: (r: CommandResult, opts: GlobalOptions) => vo
     .showHelpAfterError()
     .exitOverride();
   registerCoreCommands(program, emit);
+  registerFlagCommands(program, emit);
+  registerQualityCommands(program, emit);
+  registerRolloutCommands(program, emit);
   return program;
 }
 

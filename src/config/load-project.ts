@@ -6,6 +6,9 @@ import { configError, type Problem } from '../util/errors.ts';
 import { parseYaml, type YamlSource } from './yaml-source.ts';
 import { pipelineSchema, projectSchema } from './schemas.ts';
 import { tableReferences } from './sql-references.ts';
+import { parseChecks } from '../quality/parse-checks.ts';
+import { parseFlagFile } from '../flags/parse-flag-file.ts';
+import type { FlagDefinition } from '../flags/flag.ts';
 import type { Dataset, Pipeline, Project, Source, Step, StepVersion } from './project-model.ts';
 
 export const PROJECT_FILE = 'sluice.yaml';
@@ -61,6 +64,7 @@ export function loadProject(dir: string): LoadResult {
     }
     pipelines.set(p.name, p);
   }
+  const flags = loadFlags(root, pipelines, problems);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -76,8 +80,48 @@ export function loadProject(dir: string): LoadResult {
       },
       store: { path: raw.store?.path ?? '.sluice/sluice.db' },
       pipelines,
+      flags,
     },
   };
+}
+
+/** Flags declared in flags/*.yaml; a flag scoped to a step may only name that step's versions. */
+function loadFlags(root: string, pipelines: ReadonlyMap<string, Pipeline>, problems: Problem[]): FlagDefinition[] {
+  const dir = join(root, 'flags');
+  if (!existsSync(dir)) return [];
+  const flags: FlagDefinition[] = [];
+  const seen = new Map<string, string>();
+  for (const f of readdirSync(dir).filter((x) => /\.ya?ml$/.test(x)).sort()) {
+    const rel = join('flags', f);
+    const r = parseFlagFile(rel, readFileSync(join(root, rel), 'utf8'));
+    if (!r.ok) {
+      problems.push(...r.problems);
+      continue;
+    }
+    const src = parseYaml(rel, readFileSync(join(root, rel), 'utf8'));
+    const problemAt = (path: string, message: string): Problem => (src.ok ? src.source.problem(path, message) : { file: rel, message });
+    for (const flag of r.flags) {
+      const other = seen.get(flag.name);
+      if (other) problems.push(problemAt('name', `flag "${flag.name}" is declared twice (also in ${other})`));
+      seen.set(flag.name, rel);
+      const scope = flag.scope;
+      if (scope?.pipeline) {
+        const p = pipelines.get(scope.pipeline);
+        if (!p) problems.push(problemAt('scope.pipeline', `flag ${flag.name}: unknown pipeline "${scope.pipeline}"`));
+        else if (scope.step) {
+          const step = p.steps.find((s) => s.name === scope.step);
+          if (!step) problems.push(problemAt('scope.step', `flag ${flag.name}: pipeline ${p.name} has no step "${scope.step}"`));
+          else if (flag.type === 'variant') {
+            for (const v of [...flag.variants.map((x) => x.name), ...(flag.defaultVariant ? [flag.defaultVariant] : [])]) {
+              if (!step.versions.has(v)) problems.push(problemAt('variants', `flag ${flag.name}: step ${step.name} has no version "${v}" (versions: ${[...step.versions.keys()].join(', ')})`));
+            }
+          }
+        }
+      }
+      flags.push(flag);
+    }
+  }
+  return flags;
 }
 
 /** Like loadProject, but throws a CONFIG_INVALID SluiceError listing every problem. */
@@ -207,13 +251,15 @@ function loadPipeline(root: string, rel: string, problems: Problem[]): Pipeline 
     }
     if (sources.has(name)) problems.push(src.problem(at, `dataset "${name}" has the name of a source; give the published table its own name`));
     if (stepsByName.has(name) && name !== d.step) problems.push(src.problem(at, `dataset "${name}" has the name of another step`));
+    const checks = parseChecks(d.checks, { source: src, path: `${at}.checks` });
+    if (!checks.ok) problems.push(...checks.problems);
     datasets.set(name, {
       name,
       step: d.step,
       partitionColumn: d.partition_column,
       primaryKey: d.primary_key ?? [],
       eventTime: d.event_time,
-      checks: d.checks ?? [],
+      checks: checks.ok ? checks.checks : [],
       contract: d.contract,
     });
   }

@@ -1,3 +1,6 @@
+import type { Check } from '../quality/check-types.ts';
+import type { FlagDefinition } from '../flags/flag.ts';
+
 /** The validated, normalized shape of a Sluice project, as the runner and CLI use it. */
 export interface EngineSettings {
   /** Path template of the DuckDB file per environment, relative to the project root; `{env}` is replaced. */
@@ -14,6 +17,8 @@ export interface Project {
   readonly engine: EngineSettings;
   readonly store: { readonly path: string };
   readonly pipelines: ReadonlyMap<string, Pipeline>;
+  /** Flags declared in flags/*.yaml: their declaration and initial state; each environment's state lives in the store. */
+  readonly flags: readonly FlagDefinition[];
 }
 
 export type SourceFormat = 'csv' | 'parquet' | 'json';
@@ -67,7 +72,8 @@ export interface Dataset {
   readonly partitionColumn: string;
   readonly primaryKey: readonly string[];
   readonly eventTime?: string;
-  readonly checks: readonly unknown[];
+  /** Checks run on every output before it is published (write, audit, publish). */
+  readonly checks: readonly Check[];
   readonly contract?: string;
 }
 

@@ -6,6 +6,7 @@ import type { MetadataStore, RunRecord, StepArtifact, StepRunRecord } from '../s
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import { SluiceError, messageOf } from '../util/errors.ts';
+import { validateOutput } from './validate-output.ts';
 import { selectVersions, type VersionOverrides } from './version-selection.ts';
 
 export interface RunnerDeps {
@@ -110,6 +111,7 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
       if (!out) throw new SluiceError('INTERNAL', `no output for step ${dataset.step}`);
       const newest = await checkDatasetOutput(warehouse, dataset, out, req.partition);
       freshness.push({ dataset: dataset.name, newest });
+      await validateOutput(deps, dataset, out, run.id);
       items.push({ dataset: dataset.name, partitionColumn: dataset.partitionColumn, partition: req.partition, versionId: out.id });
     }
     await req.onPhase?.('before-publish', req.partition);

@@ -11,15 +11,14 @@ import { scaffoldProject } from '../../demo/scaffold.ts';
 import { runDemo } from '../../demo/run-demo.ts';
 import { SluiceError, configError } from '../../util/errors.ts';
 import type { GlobalOptions } from '../main.ts';
-import type { CommandResult } from '../output.ts';
+import type { Emit } from '../emit.ts';
 import { formatTable } from '../format.ts';
 import { currentActor, openWorkspace } from '../workspace.ts';
 
-type Emit = (r: CommandResult, opts: GlobalOptions) => void;
 
 export function registerCoreCommands(program: Command, emit: Emit): void {
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-  const out = (r: CommandResult): void => emit(r, globals());
+  const out = (r: Parameters<Emit>[0]): void => emit(r, globals());
 
   program
     .command('init')

@@ -1,0 +1,96 @@
+import type { MetadataStore, FlagRevision } from '../store/metadata-store.ts';
+import type { Clock } from '../util/clock.ts';
+import { SluiceError } from '../util/errors.ts';
+import { deepFreeze, type FlagDefinition } from './flag.ts';
+import { createSnapshot, type FlagSnapshot } from './flag-snapshot.ts';
+
+/** The part of a flag an environment changes at run time; the rest is declared in flags/*.yaml. */
+export type FlagState = Pick<FlagDefinition, 'enabled' | 'strategies' | 'variants' | 'defaultVariant'>;
+
+export interface FlagStateDeps {
+  readonly declared: readonly FlagDefinition[];
+  readonly store: Pick<MetadataStore, 'appendFlagRevision' | 'flagRevisions' | 'appendAudit' | 'transaction'>;
+  readonly clock: Clock;
+  /** Environments where every change must carry a reason (default: prod). */
+  readonly reasonRequiredIn?: readonly string[];
+}
+
+export interface FlagHistoryEntry {
+  readonly revision: number;
+  readonly state: FlagState;
+  readonly actor: string;
+  readonly reason: string;
+  readonly at: string | null;
+}
+
+export function stateOf(flag: FlagDefinition): FlagState {
+  return { enabled: flag.enabled, strategies: flag.strategies, variants: flag.variants, defaultVariant: flag.defaultVariant };
+}
+
+/**
+ * Flag states per environment. Revision 0 is the declaration in the project; every change appends
+ * a revision and an audit entry in one store transaction, so history is complete and revertible.
+ */
+export class FlagStates {
+  constructor(private readonly deps: FlagStateDeps) {}
+
+  declared(name: string): FlagDefinition {
+    const f = this.deps.declared.find((x) => x.name === name);
+    if (!f) throw new SluiceError('NOT_FOUND', `unknown flag "${name}" (flags: ${this.deps.declared.map((x) => x.name).join(', ') || 'none declared in flags/'})`, { field: 'flag' });
+    return f;
+  }
+
+  /** Every declared flag as it stands in `environment`. */
+  effective(environment: string): FlagDefinition[] {
+    const latest = new Map<string, FlagRevision>();
+    for (const r of this.deps.store.flagRevisions(environment)) latest.set(r.flag, r);
+    return this.deps.declared.map((f) => {
+      const r = latest.get(f.name);
+      return r ? deepFreeze({ ...f, ...(r.state as FlagState) }) : f;
+    });
+  }
+
+  flag(environment: string, name: string): FlagDefinition {
+    this.declared(name);
+    const f = this.effective(environment).find((x) => x.name === name);
+    if (!f) throw new SluiceError('INTERNAL', `flag ${name} vanished`);
+    return f;
+  }
+
+  history(environment: string, name: string): FlagHistoryEntry[] {
+    const declared = this.declared(name);
+    return [
+      { revision: 0, state: stateOf(declared), actor: '(project file)', reason: 'declared in flags/', at: null },
+      ...this.deps.store.flagRevisions(environment, name).map((r) => ({ revision: r.revision, state: r.state as FlagState, actor: r.actor, reason: r.reason, at: r.at })),
+    ];
+  }
+
+  /** Sets a flag's state in one environment; a change that alters nothing is still recorded. */
+  set(environment: string, name: string, change: Partial<FlagState>, actor: string, reason: string | undefined, action = 'flag.set'): FlagDefinition {
+    const current = this.flag(environment, name);
+    if (current.killSwitch && change.strategies && change.strategies.length > 0) {
+      throw new SluiceError('USAGE', `flag ${name} is a kill switch: it is on or off, with no strategies`, { field: 'strategies' });
+    }
+    const required = this.deps.reasonRequiredIn ?? ['prod'];
+    if (required.includes(environment) && (!reason || reason.trim() === '')) {
+      throw new SluiceError('USAGE', `changing a flag in ${environment} needs a reason (--reason)`, { field: 'reason' });
+    }
+    const state: FlagState = { ...stateOf(current), ...change };
+    const at = this.deps.clock.now();
+    this.deps.store.transaction(() => {
+      const rev = this.deps.store.appendFlagRevision({ environment, flag: name, state, actor, reason: reason ?? '', at: at.toISOString() });
+      this.deps.store.appendAudit({ actor, action, target: `flag/${environment}/${name}`, reason: reason ?? '', details: { revision: rev.revision, before: stateOf(current), after: state } }, at);
+    });
+    return this.flag(environment, name);
+  }
+
+  revert(environment: string, name: string, toRevision: number, actor: string, reason: string | undefined): FlagDefinition {
+    const entry = this.history(environment, name).find((h) => h.revision === toRevision);
+    if (!entry) throw new SluiceError('NOT_FOUND', `flag ${name} has no revision ${toRevision} in ${environment}`, { field: '--to' });
+    return this.set(environment, name, entry.state, actor, reason, 'flag.revert');
+  }
+
+  snapshot(environment: string): FlagSnapshot {
+    return createSnapshot(environment, this.effective(environment), this.deps.clock);
+  }
+}
