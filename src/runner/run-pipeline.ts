@@ -6,7 +6,7 @@ import type { MetadataStore, RunRecord, StepArtifact, StepRunRecord } from '../s
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import { SluiceError, messageOf } from '../util/errors.ts';
-import { validateOutput } from './validate-output.ts';
+import { afterPublish, validateOutput } from './validate-output.ts';
 import { selectVersions, type VersionOverrides } from './version-selection.ts';
 
 export interface RunnerDeps {
@@ -117,6 +117,10 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
     await req.onPhase?.('before-publish', req.partition);
     const publications = await warehouse.publish(items, { runId: run.id, actor: req.actor, reason: `run ${run.id}`, at: clock.now() });
     await req.onPhase?.('published', req.partition);
+    for (const dataset of pipeline.datasets.values()) {
+      const out = outcomes.find((o) => o.step === dataset.step)?.output;
+      if (out) await afterPublish(deps, dataset, out, run.id, req.environment);
+    }
 
     const finished = store.transaction(() => {
       for (const p of publications) {

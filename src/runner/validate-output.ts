@@ -16,3 +16,9 @@ export async function validateOutput(deps: RunnerDeps, dataset: Dataset, out: Ou
   const failed = report.results.filter((r) => !r.success && r.severity === 'error');
   throw new SluiceError('CHECK_FAILED', `dataset ${dataset.name}: ${failed.length} error check(s) failed on output ${out.id} of step ${out.step} (${out.stepVersion}); nothing was published:\n${failed.map((r) => `  - ${r.message}`).join('\n')}`, { step: out.step, version: out.stepVersion, field: `datasets.${dataset.name}.checks` });
 }
+
+/**
+ * After a publish: observers of the published output (profiles, anomaly history). Never decides
+ * anything about the publish that already happened; failures are reported, not thrown.
+ */
+export async function afterPublish(_deps: RunnerDeps, _dataset: Dataset, _out: OutputVersion, _runId: number, _environment: string): Promise<void> {}
