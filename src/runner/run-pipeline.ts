@@ -7,7 +7,11 @@ import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import { SluiceError, messageOf } from '../util/errors.ts';
 import { afterPublish, validateOutput } from './validate-output.ts';
-import { selectVersions, type VersionOverrides } from './version-selection.ts';
+import { assertNotKilled, stepExposures, type StepExposure } from './step-exposure.ts';
+import { FlagStates } from '../flags/flag-states.ts';
+import { snapshotFlags, type FlagSnapshot } from '../flags/flag-snapshot.ts';
+import { sliceSql } from '../flags/bucket-sql.ts';
+import { createHash } from 'node:crypto';
 
 export interface RunnerDeps {
   readonly project: Project;
@@ -22,9 +26,8 @@ export interface RunRequest {
   readonly partition: string;
   readonly environment: string;
   readonly actor: string;
-  readonly overrides?: VersionOverrides;
-  /** The flag snapshot pinned at the start (recorded with the run). */
-  readonly flags?: Readonly<Record<string, unknown>>;
+  /** The flag snapshot to pin; by default the environment's flag states at the run's start. */
+  readonly flags?: FlagSnapshot;
   /** Called between phases; tests use it to stop a run at a chosen point. */
   readonly onPhase?: (phase: RunPhase, detail: string) => void | Promise<void>;
 }
@@ -32,7 +35,12 @@ export interface RunRequest {
 export type RunPhase = 'sources-bound' | 'step-done' | 'before-publish' | 'published';
 
 export interface StepOutcome extends StepRunRecord {
+  /** The output downstream steps read and datasets publish. */
   readonly output: OutputVersion | null;
+  readonly exposure: StepExposure;
+  /** For a sliced step: the full outputs of both versions, computed over the same input. */
+  readonly baselineOutput?: OutputVersion;
+  readonly candidateOutput?: OutputVersion;
 }
 
 export interface RunResult {
@@ -50,14 +58,23 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
   const { project, warehouse, store, clock } = deps;
   const pipeline = requirePipeline(project, req.pipeline);
   requireEnvironment(project, req.environment);
-  const selections = selectVersions(pipeline, req.overrides);
+  // Batch-boundary consistency: flags are evaluated once, here, and the snapshot is recorded.
+  const snapshot = req.flags ?? new FlagStates({ declared: project.flags, store, clock }).snapshot(req.environment);
+  const flagSet = snapshotFlags(snapshot);
+  const exposureCtx = { environment: req.environment, partition: req.partition, now: clock.now() };
+  assertNotKilled(flagSet, pipeline.name, exposureCtx);
+  const exposures = stepExposures(pipeline, flagSet, exposureCtx);
   const artifacts: Record<string, StepArtifact> = {};
   for (const step of pipeline.steps) {
-    const sel = selections.get(step.name);
-    const v = sel ? step.versions.get(sel.version) : undefined;
-    if (!sel || !v) throw new SluiceError('USAGE', `step ${step.name} has no version "${sel?.version}"`, { step: step.name, version: sel?.version });
-    artifacts[step.name] = { version: v.name, hash: v.hash };
+    const e = exposures.get(step.name) as StepExposure;
+    for (const name of e.kind === 'single' ? [e.version] : [e.baseline, e.candidate]) {
+      if (!step.versions.has(name)) throw new SluiceError('USAGE', `step ${step.name} has no version "${name}" (flag ${e.flag ?? '-'})`, { step: step.name, version: name });
+    }
+    const base = step.versions.get(e.kind === 'single' ? e.version : e.baseline);
+    const cand = e.kind === 'sliced' ? step.versions.get(e.candidate) : undefined;
+    artifacts[step.name] = { version: base?.name ?? '', hash: base?.hash ?? '', ...(cand && e.kind === 'sliced' ? { candidate: { version: cand.name, hash: cand.hash, percent: e.percent, flag: e.flag } } : {}) };
   }
+  const pinned = { snapshot, exposures: Object.fromEntries(exposures) };
 
   // Sources first: a missing partition or mismatching files fail here, before anything is recorded.
   const sourceRows = new Map<string, number>();
@@ -68,8 +85,8 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
   await req.onPhase?.('sources-bound', req.partition);
 
   const run = store.transaction(() => {
-    const r = store.startRun({ pipeline: pipeline.name, partition: req.partition, environment: req.environment, actor: req.actor, artifacts, flags: req.flags ?? {}, engine: `duckdb` }, clock.now());
-    store.appendAudit({ actor: req.actor, action: 'run.started', target: `run/${r.id}`, reason: `${pipeline.name} partition ${req.partition} in ${req.environment}`, details: { artifacts, flags: req.flags ?? {} } }, clock.now());
+    const r = store.startRun({ pipeline: pipeline.name, partition: req.partition, environment: req.environment, actor: req.actor, artifacts, flags: pinned, engine: `duckdb` }, clock.now());
+    store.appendAudit({ actor: req.actor, action: 'run.started', target: `run/${r.id}`, reason: `${pipeline.name} partition ${req.partition} in ${req.environment}`, details: { artifacts, exposures: pinned.exposures } }, clock.now());
     return r;
   });
 
@@ -77,30 +94,37 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
   const rowsOut = new Map<string, number>(sourceRows);
   try {
     for (const step of pipeline.steps) {
-      const artifact = artifacts[step.name] as StepArtifact;
-      const version = step.versions.get(artifact.version);
-      if (!version) throw new SluiceError('INTERNAL', `version ${artifact.version} of ${step.name} vanished`);
+      const exposure = exposures.get(step.name) as StepExposure;
       const started = performance.now();
       const rowsIn = step.inputs.reduce((n, input) => n + (rowsOut.get(input) ?? 0), 0);
+      const compute = async (versionName: string, id: string): Promise<OutputVersion> => {
+        const version = step.versions.get(versionName);
+        if (!version) throw new SluiceError('INTERNAL', `version ${versionName} of ${step.name} vanished`);
+        try {
+          return await warehouse.createOutputVersion({ id, pipeline: pipeline.name, step: step.name, stepVersion: version.name, versionHash: version.hash, partition: req.partition, runId: run.id }, version.sql, clock.now());
+        } catch (e) {
+          const message = e instanceof SluiceError && e.code === 'SQL_FAILED' ? `${messageOf(e)} (${version.sqlFile})` : messageOf(e);
+          store.recordStep({ runId: run.id, step: step.name, version: version.name, versionHash: version.hash, outputVersionId: null, rowsIn, rowsOut: 0, durationMs: performance.now() - started, status: 'failed', error: message });
+          throw new SluiceError(e instanceof SluiceError ? e.code : 'SQL_FAILED', message, { step: step.name, version: version.name, file: version.sqlFile }, [], { cause: e });
+        }
+      };
       let output: OutputVersion;
-      try {
-        output = await warehouse.createOutputVersion(
-          { id: outputVersionId(step.name, run.id), pipeline: pipeline.name, step: step.name, stepVersion: version.name, versionHash: version.hash, partition: req.partition, runId: run.id },
-          version.sql,
-          clock.now(),
-        );
-      } catch (e) {
-        const message = e instanceof SluiceError && e.code === 'SQL_FAILED' ? `${messageOf(e)} (${version.sqlFile})` : messageOf(e);
-        store.recordStep({ runId: run.id, step: step.name, version: version.name, versionHash: version.hash, outputVersionId: null, rowsIn, rowsOut: 0, durationMs: performance.now() - started, status: 'failed', error: message });
-        throw new SluiceError(e instanceof SluiceError ? e.code : 'SQL_FAILED', message, { step: step.name, version: version.name, file: version.sqlFile }, [], { cause: e });
+      let baselineOutput: OutputVersion | undefined;
+      let candidateOutput: OutputVersion | undefined;
+      if (exposure.kind === 'single') {
+        output = await compute(exposure.version, outputVersionId(step.name, run.id));
+      } else {
+        baselineOutput = await compute(exposure.baseline, `${outputVersionId(step.name, run.id)}.${exposure.baseline}`);
+        candidateOutput = await compute(exposure.candidate, `${outputVersionId(step.name, run.id)}.${exposure.candidate}`);
+        output = exposure.percent <= 0 ? baselineOutput : exposure.percent >= 100 ? candidateOutput : await composeSlice(warehouse, exposure, baselineOutput, candidateOutput, outputVersionId(step.name, run.id), clock.now());
       }
       await warehouse.bindOutput(step.name, output.id);
       rowsOut.set(step.name, output.rowCount);
-      const record: StepRunRecord = { runId: run.id, step: step.name, version: version.name, versionHash: version.hash, outputVersionId: output.id, rowsIn, rowsOut: output.rowCount, durationMs: performance.now() - started, status: 'succeeded', error: null };
+      const record: StepRunRecord = { runId: run.id, step: step.name, version: output.stepVersion, versionHash: output.versionHash, outputVersionId: output.id, rowsIn, rowsOut: output.rowCount, durationMs: performance.now() - started, status: 'succeeded', error: null };
       store.recordStep(record);
       deps.metrics?.rowsWritten.inc({ pipeline: pipeline.name, step: step.name, environment: req.environment }, output.rowCount);
       deps.metrics?.stepSeconds.observe({ pipeline: pipeline.name, step: step.name, environment: req.environment }, record.durationMs / 1000);
-      outcomes.push({ ...record, output });
+      outcomes.push({ ...record, output, exposure, baselineOutput, candidateOutput });
       await req.onPhase?.('step-done', step.name);
     }
 
@@ -144,6 +168,18 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
     deps.metrics?.runs.inc({ pipeline: pipeline.name, environment: req.environment, status: 'failed' });
     throw e;
   }
+}
+
+/**
+ * The published output of a row slice, itself an immutable output version: baseline rows whose key
+ * is outside the slice plus candidate rows whose key is inside it (bucket as in flags/bucket.ts).
+ */
+async function composeSlice(warehouse: Warehouse, e: Extract<StepExposure, { kind: 'sliced' }>, base: OutputVersion, cand: OutputVersion, id: string, at: Date): Promise<OutputVersion> {
+  const key = quoteIdent(e.sliceKey ?? '');
+  const inSlice = sliceSql(warehouse.dialect, e.salt, key, e.percent);
+  const sql = `SELECT * FROM ${base.table} WHERE NOT ${inSlice} UNION ALL BY NAME SELECT * FROM ${cand.table} WHERE ${inSlice}`;
+  const hash = createHash('sha256').update(`${base.versionHash}|${cand.versionHash}|${e.salt}|${e.percent}`).digest('hex');
+  return warehouse.createOutputVersion({ id, pipeline: base.pipeline, step: base.step, stepVersion: `${e.baseline}+${e.candidate}@${e.percent}%`, versionHash: hash, partition: base.partition, runId: base.runId }, sql, at);
 }
 
 export function outputVersionId(step: string, runId: number): string {

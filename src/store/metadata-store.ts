@@ -5,6 +5,8 @@ export type RunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
 export interface StepArtifact {
   readonly version: string;
   readonly hash: string;
+  /** Present when a flag also runs a candidate version of the step (shadow or slice). */
+  readonly candidate?: { readonly version: string; readonly hash: string; readonly percent: number; readonly flag: string };
 }
 
 export interface RunRecord {
