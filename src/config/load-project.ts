@@ -64,7 +64,7 @@ export function loadProject(dir: string): LoadResult {
     }
     pipelines.set(p.name, p);
   }
-  const flags = loadFlags(root, pipelines, problems);
+  const flags = withImplicitStepFlags(loadFlags(root, pipelines, problems), pipelines);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -83,6 +83,40 @@ export function loadProject(dir: string): LoadResult {
       flags,
     },
   };
+}
+
+/**
+ * Every step with more than one version gets a version flag, so it can be flipped, sliced or rolled
+ * out without writing one: `<pipeline>.<step>.version`, off, its default version as the baseline.
+ * A variant flag declared for the step in flags/ takes its place.
+ */
+export function implicitStepFlagName(pipeline: string, step: string): string {
+  return `${pipeline}.${step}.version`;
+}
+
+function withImplicitStepFlags(declared: FlagDefinition[], pipelines: ReadonlyMap<string, Pipeline>): FlagDefinition[] {
+  const out = [...declared];
+  for (const p of pipelines.values()) {
+    for (const step of p.steps) {
+      if (step.versions.size < 2) continue;
+      const covered = declared.some((f) => f.type === 'variant' && f.scope?.step === step.name && (!f.scope.pipeline || f.scope.pipeline === p.name));
+      if (covered) continue;
+      out.push({
+        name: implicitStepFlagName(p.name, step.name),
+        description: `which version of ${p.name}.${step.name} runs (implicit: the step has several versions)`,
+        type: 'variant',
+        killSwitch: false,
+        scope: { pipeline: p.name, step: step.name },
+        enabled: false,
+        hash: 'md5',
+        strategies: [],
+        variants: [...step.versions.keys()].filter((v) => v !== step.defaultVersion).map((name) => ({ name, weight: 100 })),
+        defaultVariant: step.defaultVersion,
+        dependencies: [],
+      });
+    }
+  }
+  return out;
 }
 
 /** Flags declared in flags/*.yaml; a flag scoped to a step may only name that step's versions. */

@@ -30,6 +30,13 @@ export interface RunRequest {
   readonly flags?: FlagSnapshot;
   /** Called between phases; tests use it to stop a run at a chosen point. */
   readonly onPhase?: (phase: RunPhase, detail: string) => void | Promise<void>;
+  /** Called once the run is recorded, before any step runs (rollouts track runs in flight). */
+  readonly onStarted?: (run: RunRecord) => void | Promise<void>;
+  /**
+   * Steps whose output is taken from an existing output version instead of being computed (used to
+   * re-run only what reads a restored partition). Their datasets are not published again.
+   */
+  readonly reuseOutputs?: Readonly<Record<string, string>>;
 }
 
 export type RunPhase = 'sources-bound' | 'step-done' | 'before-publish' | 'published';
@@ -41,6 +48,12 @@ export interface StepOutcome extends StepRunRecord {
   /** For a sliced step: the full outputs of both versions, computed over the same input. */
   readonly baselineOutput?: OutputVersion;
   readonly candidateOutput?: OutputVersion;
+  readonly baselineMs?: number;
+  readonly candidateMs?: number;
+  /** A candidate that failed: the baseline was published alone and the error is evidence for the gates. */
+  readonly candidateError?: string;
+  /** True when the output was taken from an existing version (reuseOutputs). */
+  readonly reused?: boolean;
 }
 
 export interface RunResult {
@@ -93,6 +106,7 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
   const outcomes: StepOutcome[] = [];
   const rowsOut = new Map<string, number>(sourceRows);
   try {
+    await req.onStarted?.(run);
     for (const step of pipeline.steps) {
       const exposure = exposures.get(step.name) as StepExposure;
       const started = performance.now();
@@ -111,12 +125,31 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
       let output: OutputVersion;
       let baselineOutput: OutputVersion | undefined;
       let candidateOutput: OutputVersion | undefined;
-      if (exposure.kind === 'single') {
+      let baselineMs: number | undefined;
+      let candidateMs: number | undefined;
+      let candidateError: string | undefined;
+      const reuse = req.reuseOutputs?.[step.name];
+      if (reuse) {
+        const existing = await warehouse.outputVersion(reuse);
+        if (!existing || existing.step !== step.name || existing.partition !== req.partition) {
+          throw new SluiceError('USAGE', `output version ${reuse} is not an output of step ${step.name} for partition ${req.partition}`, { step: step.name });
+        }
+        output = existing;
+      } else if (exposure.kind === 'single') {
         output = await compute(exposure.version, outputVersionId(step.name, run.id));
       } else {
+        const t0 = performance.now();
         baselineOutput = await compute(exposure.baseline, `${outputVersionId(step.name, run.id)}.${exposure.baseline}`);
-        candidateOutput = await compute(exposure.candidate, `${outputVersionId(step.name, run.id)}.${exposure.candidate}`);
-        output = exposure.percent <= 0 ? baselineOutput : exposure.percent >= 100 ? candidateOutput : await composeSlice(warehouse, exposure, baselineOutput, candidateOutput, outputVersionId(step.name, run.id), clock.now());
+        baselineMs = performance.now() - t0;
+        const t1 = performance.now();
+        try {
+          candidateOutput = await compute(exposure.candidate, `${outputVersionId(step.name, run.id)}.${exposure.candidate}`);
+        } catch (e) {
+          // A broken candidate must not stop the baseline: it is published alone, and the error is evidence.
+          candidateError = messageOf(e);
+        }
+        candidateMs = performance.now() - t1;
+        output = !candidateOutput || exposure.percent <= 0 ? baselineOutput : exposure.percent >= 100 ? candidateOutput : await composeSlice(warehouse, exposure, baselineOutput, candidateOutput, outputVersionId(step.name, run.id), clock.now());
       }
       await warehouse.bindOutput(step.name, output.id);
       rowsOut.set(step.name, output.rowCount);
@@ -124,22 +157,24 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
       store.recordStep(record);
       deps.metrics?.rowsWritten.inc({ pipeline: pipeline.name, step: step.name, environment: req.environment }, output.rowCount);
       deps.metrics?.stepSeconds.observe({ pipeline: pipeline.name, step: step.name, environment: req.environment }, record.durationMs / 1000);
-      outcomes.push({ ...record, output, exposure, baselineOutput, candidateOutput });
+      outcomes.push({ ...record, output, exposure, baselineOutput, candidateOutput, baselineMs, candidateMs, candidateError, reused: reuse !== undefined });
       await req.onPhase?.('step-done', step.name);
     }
 
     const items = [];
     const freshness: { dataset: string; newest: string | null }[] = [];
     for (const dataset of pipeline.datasets.values()) {
-      const out = outcomes.find((o) => o.step === dataset.step)?.output;
+      const outcome = outcomes.find((o) => o.step === dataset.step);
+      const out = outcome?.output;
       if (!out) throw new SluiceError('INTERNAL', `no output for step ${dataset.step}`);
+      if (outcome.reused) continue;
       const newest = await checkDatasetOutput(warehouse, dataset, out, req.partition);
       freshness.push({ dataset: dataset.name, newest });
       await validateOutput(deps, dataset, out, run.id);
       items.push({ dataset: dataset.name, partitionColumn: dataset.partitionColumn, partition: req.partition, versionId: out.id });
     }
     await req.onPhase?.('before-publish', req.partition);
-    const publications = await warehouse.publish(items, { runId: run.id, actor: req.actor, reason: `run ${run.id}`, at: clock.now() });
+    const publications = items.length === 0 ? [] : await warehouse.publish(items, { runId: run.id, actor: req.actor, reason: `run ${run.id}`, at: clock.now() });
     await req.onPhase?.('published', req.partition);
     for (const dataset of pipeline.datasets.values()) {
       const out = outcomes.find((o) => o.step === dataset.step)?.output;

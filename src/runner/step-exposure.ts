@@ -67,7 +67,9 @@ function exposureOf(pipeline: Pipeline, step: Step, flags: FlagSet, ctx: Exposur
   const flag = stepFlag(flags, pipeline.name, step.name);
   if (!flag) return { kind: 'single', step: step.name, version: step.defaultVersion, reason: 'default version' };
   const baseline = flag.defaultVariant ?? step.defaultVersion;
-  const evalCtx: EvaluationContext = { environment: ctx.environment, pipeline: pipeline.name, step: step.name, partition: ctx.partition, currentTime: ctx.now };
+  // The dataset a step publishes (its first), so a flag can target datasets by list or share.
+  const dataset = [...pipeline.datasets.values()].find((d) => d.step === step.name)?.name;
+  const evalCtx: EvaluationContext = { environment: ctx.environment, pipeline: pipeline.name, step: step.name, dataset, partition: ctx.partition, currentTime: ctx.now };
   const single = (reason: string): StepExposure => ({ kind: 'single', step: step.name, version: baseline, flag: flag.name, reason });
   if (!flag.enabled) return single(`flag ${flag.name} is disabled`);
   const killer = killSwitchOn(flags, evalCtx, step.name);
