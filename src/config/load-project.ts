@@ -317,7 +317,9 @@ export function versionHash(sql: string, settings: Readonly<Record<string, unkno
 export function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
   if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    const o = v as Record<string, unknown>;
+    // Keys whose value is undefined are left out, as JSON.stringify does.
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
 }

@@ -37,7 +37,8 @@ export function chainEntry(prev: Pick<AuditEntry, 'seq' | 'hash'> | undefined, i
     action: input.action,
     target: input.target,
     reason: input.reason,
-    details: input.details ?? {},
+    // What is hashed is exactly what is stored: details as they round-trip through JSON.
+    details: JSON.parse(JSON.stringify(input.details ?? {})) as Record<string, unknown>,
     prevHash: prev?.hash ?? GENESIS_HASH,
   };
   return { ...partial, hash: auditHash(partial) };
