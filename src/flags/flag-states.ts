@@ -23,8 +23,12 @@ export interface FlagHistoryEntry {
   readonly at: string | null;
 }
 
-export function stateOf(flag: FlagDefinition): FlagState {
-  return { enabled: flag.enabled, strategies: flag.strategies, variants: flag.variants, defaultVariant: flag.defaultVariant };
+/**
+ * The state fields of a flag. An absent default variant is left out rather than set to undefined:
+ * states go into audit details, whose hash must read the same before and after a JSON round trip.
+ */
+export function stateOf(flag: FlagState): FlagState {
+  return { enabled: flag.enabled, strategies: flag.strategies, variants: flag.variants, ...(flag.defaultVariant !== undefined ? { defaultVariant: flag.defaultVariant } : {}) };
 }
 
 /**
