@@ -115,6 +115,23 @@ SELECT
 FROM clean_orders
 GROUP BY order_date, country
 `,
+    'flags/clean_orders_rollout.yaml': `# Which version of clean_orders runs. Off: every row comes from the baseline (default_variant).
+# On: rows whose slice_key (order_id) falls in the gradual strategy's percentage come from v2;
+# 0 % is a shadow run (both versions compute, v1 is published). Change it per environment with
+#   sluice flags set clean_orders_version --enable --rollout 10 --reason "canary"
+name: clean_orders_version
+type: variant
+scope: { pipeline: orders, step: clean_orders }
+enabled: false
+default_variant: v1
+variants:
+  - { name: v2, weight: 100 }
+strategies:
+  - kind: gradual
+    percentage: 0
+    stickiness: slice_key
+    group_id: clean_orders
+`,
     '.gitignore': '.sluice/\n',
   };
 }
