@@ -64,7 +64,9 @@ export function loadProject(dir: string): LoadResult {
     }
     pipelines.set(p.name, p);
   }
-  const flags = withImplicitStepFlags(loadFlags(root, pipelines, problems), pipelines);
+  // Scope checks need every pipeline; when one failed to load they would only repeat its problem.
+  const pipelinesComplete = problems.length === 0;
+  const flags = withImplicitStepFlags(loadFlags(root, pipelines, problems, pipelinesComplete), pipelines);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -120,7 +122,7 @@ function withImplicitStepFlags(declared: FlagDefinition[], pipelines: ReadonlyMa
 }
 
 /** Flags declared in flags/*.yaml; a flag scoped to a step may only name that step's versions. */
-function loadFlags(root: string, pipelines: ReadonlyMap<string, Pipeline>, problems: Problem[]): FlagDefinition[] {
+function loadFlags(root: string, pipelines: ReadonlyMap<string, Pipeline>, problems: Problem[], checkScopes: boolean): FlagDefinition[] {
   const dir = join(root, 'flags');
   if (!existsSync(dir)) return [];
   const flags: FlagDefinition[] = [];
@@ -139,7 +141,7 @@ function loadFlags(root: string, pipelines: ReadonlyMap<string, Pipeline>, probl
       if (other) problems.push(problemAt('name', `flag "${flag.name}" is declared twice (also in ${other})`));
       seen.set(flag.name, rel);
       const scope = flag.scope;
-      if (scope?.pipeline) {
+      if (scope?.pipeline && checkScopes) {
         const p = pipelines.get(scope.pipeline);
         if (!p) problems.push(problemAt('scope.pipeline', `flag ${flag.name}: unknown pipeline "${scope.pipeline}"`));
         else if (scope.step) {
