@@ -8,12 +8,17 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { SluiceMetrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { requireEnvironment, type RunnerDeps } from '../runner/run-pipeline.ts';
+import { RolloutController } from '../runner/rollout-controller.ts';
 
 /** The composition root: the one place that names the embedded adapters. */
 export interface Workspace extends RunnerDeps, AsyncDisposable {
   readonly environment: string;
   readonly warehouse: DuckDBWarehouse;
   readonly store: SqliteStore;
+  /** The warehouse of any environment (opened on first use, closed with the workspace). */
+  warehouseFor(environment: string): Promise<DuckDBWarehouse>;
+  /** The rollout controller over this workspace's store and warehouses. */
+  readonly rollouts: RolloutController;
 }
 
 export async function openWorkspace(projectDir: string, env: string | undefined, clock: Clock = systemClock): Promise<Workspace> {
@@ -31,15 +36,33 @@ export async function openWorkspace(projectDir: string, env: string | undefined,
     throw e;
   }
   store.reapAbandonedRuns(isProcessAlive, clock.now());
+  const others = new Map<string, DuckDBWarehouse>();
+  const warehouseFor = async (env: string): Promise<DuckDBWarehouse> => {
+    if (env === environment) return warehouse;
+    requireEnvironment(project, env);
+    let w = others.get(env);
+    if (!w) {
+      const path = warehousePath(project, env);
+      mkdirSync(dirname(path), { recursive: true });
+      w = await DuckDBWarehouse.open(path, { memoryLimit: project.engine.memoryLimit, threads: project.engine.threads, tempDirectory: join(dirname(path), 'spill') });
+      others.set(env, w);
+    }
+    return w;
+  };
+  const metrics = new SluiceMetrics();
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
   return {
     project,
     environment,
     warehouse,
     store,
     clock,
-    metrics: new SluiceMetrics(),
+    metrics,
+    warehouseFor,
+    rollouts: new RolloutController({ project, store, clock, warehouseFor, metrics, log }),
     async [Symbol.asyncDispose]() {
       await warehouse.close();
+      for (const w of others.values()) await w.close();
       store.close();
     },
   };

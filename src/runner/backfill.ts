@@ -1,5 +1,5 @@
 import { SluiceError, messageOf } from '../util/errors.ts';
-import { runPipeline, type RunnerDeps, type RunResult } from './run-pipeline.ts';
+import { runPipeline, type RunnerDeps, type RunRequest, type RunResult } from './run-pipeline.ts';
 
 export interface BackfillItem {
   readonly partition: string;
@@ -25,7 +25,7 @@ export function dailyPartitions(from: string, to: string): string[] {
 
 /** Runs partitions one after another; a failed partition is reported and the rest still run. */
 export async function backfill(
-  deps: RunnerDeps,
+  deps: RunnerDeps & { readonly runOne?: (req: RunRequest) => Promise<RunResult> },
   req: { pipeline: string; partitions: readonly string[]; environment: string; actor: string; stopOnError?: boolean },
   onItem?: (item: BackfillItem, done: number, total: number) => void,
 ): Promise<BackfillItem[]> {
@@ -34,7 +34,8 @@ export async function backfill(
     const started = performance.now();
     let item: BackfillItem;
     try {
-      const r: RunResult = await runPipeline(deps, { pipeline: req.pipeline, partition, environment: req.environment, actor: req.actor });
+      const one: RunRequest = { pipeline: req.pipeline, partition, environment: req.environment, actor: req.actor };
+      const r: RunResult = deps.runOne ? await deps.runOne(one) : await runPipeline(deps, one);
       item = { partition, ok: true, runId: r.run.id, rowsOut: r.steps.reduce((n, s) => n + s.rowsOut, 0), seconds: (performance.now() - started) / 1000 };
     } catch (e) {
       if (e instanceof SluiceError && (e.code === 'USAGE' || e.code === 'CONFIG_INVALID')) throw e;

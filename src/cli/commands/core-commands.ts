@@ -6,7 +6,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { loadProject } from '../../config/load-project.ts';
 import { verifyAuditChain } from '../../governance/audit-chain.ts';
 import { backfill, dailyPartitions } from '../../runner/backfill.ts';
-import { runPipeline } from '../../runner/run-pipeline.ts';
+import type { RunRequest } from '../../runner/run-pipeline.ts';
 import { scaffoldProject } from '../../demo/scaffold.ts';
 import { runDemo } from '../../demo/run-demo.ts';
 import { SluiceError, configError } from '../../util/errors.ts';
@@ -62,11 +62,17 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .description('run every step of a pipeline for one partition and publish its datasets')
     .action(async (pipeline: string, o: { partition: string }) => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      const r = await runPipeline(ws, { pipeline, partition: o.partition, environment: ws.environment, actor: currentActor() });
+      const { result: r, rollouts } = await ws.rollouts.run(ws, { pipeline, partition: o.partition, environment: ws.environment, actor: currentActor() });
       const steps = r.steps.map((s) => ({ step: s.step, version: s.version, rows_in: s.rowsIn, rows_out: s.rowsOut, seconds: (s.durationMs / 1000).toFixed(3), output: s.outputVersionId }));
       out({
         json: { run: r.run, steps: r.steps.map(({ output: _o, ...s }) => s), publications: r.publications },
-        text: [`run ${r.run.id}: ${pipeline} ${o.partition} in ${ws.environment}: ${r.run.status}`, formatTable(steps), '', ...r.publications.map((p) => `published ${p.dataset} ${p.partition} <- ${p.versionId}`)].join('\n'),
+        text: [
+          `run ${r.run.id}: ${pipeline} ${o.partition} in ${ws.environment}: ${r.run.status}`,
+          formatTable(steps),
+          '',
+          ...r.publications.map((p) => `published ${p.dataset} ${p.partition} <- ${p.versionId}`),
+          ...rollouts.map((x) => `rollout ${x.rollout}: ${x.state.kind}${x.state.position ? ` at ${x.state.position.environment}/${x.state.position.stageId}` : ''}${x.result.waiting?.length ? ` (waiting: ${x.result.waiting.join('; ')})` : ''}`),
+        ].join('\n'),
       });
     });
 
@@ -82,7 +88,8 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
       await using ws = await openWorkspace(globals().project, globals().env);
       const bar = !globals().json && process.stderr.isTTY ? new SingleBar({ format: 'backfill {bar} {value}/{total} partitions | {partition}', stream: process.stderr }, Presets.shades_classic) : undefined;
       bar?.start(partitions.length, 0, { partition: '' });
-      const items = await backfill(ws, { pipeline, partitions, environment: ws.environment, actor: currentActor(), stopOnError: o.stopOnError }, (item, done) => bar?.update(done, { partition: item.partition }));
+      const runOne = async (req: RunRequest) => (await ws.rollouts.run(ws, req)).result;
+      const items = await backfill({ ...ws, runOne }, { pipeline, partitions, environment: ws.environment, actor: currentActor(), stopOnError: o.stopOnError }, (item, done) => bar?.update(done, { partition: item.partition }));
       bar?.stop();
       const failed = items.filter((i) => !i.ok).length;
       const rows = items.map((i) => ({ partition: i.partition, status: i.ok ? 'ok' : 'FAILED', run: i.runId ?? '', rows_out: i.rowsOut, seconds: i.seconds.toFixed(2), error: i.error ?? '' }));
