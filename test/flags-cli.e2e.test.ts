@@ -48,7 +48,7 @@ interface ListJson { environment: string; flags: { flag: string; type: string; e
 interface ShowJson { environment: string; revision: number; actor: string; flag: FlagDefinition }
 interface ChangeJson { environment: string; flag: string; revision: number; actor: string; reason: string; changes: string[]; after: Pick<FlagDefinition, 'enabled' | 'strategies' | 'variants' | 'defaultVariant'> }
 interface HistoryJson { revisions: { revision: number; actor: string; reason: string; at: string | null; changes: string[]; state: ChangeJson['after'] }[] }
-interface AuditJson { seq: number; actor: string; action: string; target: string; reason: string }[]
+type AuditJson = { seq: number; actor: string; action: string; target: string; reason: string }[];
 
 /** A scaffolded project whose flags are exactly FLAGS (the template's flag file is replaced). */
 let template = '';
