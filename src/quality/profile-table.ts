@@ -1,13 +1,25 @@
-import type { SqlEngine, SqlValue } from '../engine/sql-engine.ts';
+import type { Row, SqlEngine, SqlValue } from '../engine/sql-engine.ts';
 import { quoteIdent } from '../engine/sql.ts';
 import { type QualityDialect, type TypeFamily, qualityDialectFor } from './quality-dialect.ts';
-import { describeTable, isNumericFamily, isTemporalFamily } from './table-columns.ts';
+import { type TableColumn, describeTable, isNumericFamily, isTemporalFamily } from './table-columns.ts';
 
 export interface ProfileOptions {
   /** Columns with at most this many distinct values get their top values (default 20; 0 = none). */
   readonly topValuesMaxDistinct?: number;
   /** How many top values to keep per column (default 10). */
   readonly topValuesLimit?: number;
+  /**
+   * Up to this many rows every statistic is exact (default 1,000,000; Infinity = always). Above
+   * it, quantiles come from a row sample and near-unique columns get an estimated distinct count;
+   * row count, null counts, min, max, mean and standard deviation stay exact. See `profileTable`.
+   */
+  readonly exactUpTo?: number;
+  /** Rows the quantile sample of a big table aims at (default 50,000). */
+  readonly sampleRows?: number;
+  /** The table's row count when the caller knows it (an output version's), saving a count. */
+  readonly rowCount?: number;
+  /** Seed of the samples, so a profile of the same table is repeatable (default 42). */
+  readonly seed?: number;
   readonly dialect?: QualityDialect;
 }
 
@@ -18,6 +30,9 @@ export interface Quantiles {
   readonly p75: number;
   readonly p99: number;
 }
+
+/** Which fields of a column profile are estimates rather than exact values. */
+export type EstimatedField = 'distinctCount' | 'quantiles';
 
 export interface ColumnProfile {
   readonly name: string;
@@ -34,21 +49,47 @@ export interface ColumnProfile {
   readonly stddev: number | null;
   readonly quantiles: Quantiles | null;
   readonly topValues: readonly { readonly value: SqlValue; readonly count: number }[] | null;
+  /** Fields that are estimates (big tables only); empty when everything is exact. */
+  readonly estimated: readonly EstimatedField[];
 }
 
 export interface TableProfile {
   readonly table: string;
   readonly rowCount: number;
   readonly columns: readonly ColumnProfile[];
+  /** `exact`, or `sampled` when the table was above `exactUpTo` rows and some fields are estimates. */
+  readonly method: 'exact' | 'sampled';
   readonly queries: readonly string[];
 }
 
 const PS = [0.01, 0.25, 0.5, 0.75, 0.99] as const;
+/** A column whose block sample shows at most this many distinct values is grouped exactly. */
+const LOW_CARDINALITY_PROBE = 1000;
+/** A column whose block sample is at least this unique gets an estimated distinct count. */
+const NEAR_UNIQUE_SHARE = 0.5;
+const DISTINCT_ONE_IN = 64;
+const PROBE_ROWS = 100_000;
 
 /**
- * Profiles a table in two statements: one aggregate scan for counts, distinct counts, extremes,
- * moments and quantiles of every column, then one UNION ALL of GROUP BYs for the top values of the
- * low-cardinality columns only. JavaScript sees one row per statement and the top values.
+ * Profiles a table: row count, per column null count and rate, distinct count, min, max, mean,
+ * standard deviation, quantiles, and top values of low-cardinality columns. JavaScript sees one row
+ * per aggregate statement and the top values.
+ *
+ * Up to `exactUpTo` rows (default 1M): two statements, everything exact (one aggregate scan, then
+ * one UNION ALL of GROUP BYs for the top values of low-cardinality columns).
+ *
+ * Above it, exact sorts and huge hash tables would dominate a run (10M rows, 2 cores: about 7 s,
+ * of which 5 s are exact quantiles and 2 s distinct counts), so where the dialect can sample:
+ * - counts, nulls and the min/max of non-text columns in one statement (DuckDB answers it from
+ *   table statistics);
+ * - a block sample (~100k rows) sorts columns into low-cardinality (<= 1000 distinct in the sample),
+ *   near-unique (>= 50 % distinct) and the rest;
+ * - one full scan for exact means and standard deviations, exact distinct counts of the middle
+ *   group, text min/max, and for near-unique columns an estimate: the exact distinct count of
+ *   the values in 1 of 64 hash buckets, times 64 (order_id on 10M rows: 0.1 % off);
+ * - quantiles from a repeatable row-level (Bernoulli) sample of about `sampleRows` rows;
+ * - low-cardinality columns grouped exactly: their distinct counts, top values and text min/max.
+ * Estimated fields are listed per column in `estimated`, and the profile's method is `sampled`.
  */
 export async function profileTable(engine: SqlEngine, table: string, options: ProfileOptions = {}): Promise<TableProfile> {
   const dialect = options.dialect ?? qualityDialectFor(engine);
@@ -56,62 +97,184 @@ export async function profileTable(engine: SqlEngine, table: string, options: Pr
   const limit = options.topValuesLimit ?? 10;
   const columns = await describeTable(engine, table, dialect);
   const queries: string[] = [];
+  const run = async (sql: string): Promise<Row[]> => {
+    queries.push(sql);
+    return engine.query(sql);
+  };
+  const canSample = dialect.rowSample && dialect.blockSample && dialect.distinctEstimate;
+  if (canSample && options.exactUpTo !== Infinity) {
+    let n = options.rowCount;
+    if (n === undefined) {
+      const [c] = await run(`SELECT count(*) AS n FROM ${table}`);
+      n = num(c?.['n']);
+    }
+    if (n > (options.exactUpTo ?? 1_000_000)) return sampledProfile(table, columns, n, options, dialect, queries, run);
+  }
+  return exactProfile(table, columns, { maxDistinct, limit }, dialect, queries, run);
+}
+
+type Run = (sql: string) => Promise<Row[]>;
+
+const orderable = (c: TableColumn): boolean => isNumericFamily(c.family) || isTemporalFamily(c.family) || c.family === 'text' || c.family === 'boolean';
+const hasMoments = (c: TableColumn): boolean => isNumericFamily(c.family) || c.family === 'boolean';
+const hasQuantiles = (c: TableColumn): boolean => isNumericFamily(c.family);
+
+async function exactProfile(table: string, columns: readonly TableColumn[], o: { maxDistinct: number; limit: number }, dialect: QualityDialect, queries: string[], run: Run): Promise<TableProfile> {
   const terms = ['count(*) AS n'];
   columns.forEach((c, i) => {
     const q = quoteIdent(c.name);
     terms.push(`count(${q}) AS nn_${i}`, `count(DISTINCT ${q}) AS d_${i}`);
-    const orderable = isNumericFamily(c.family) || isTemporalFamily(c.family) || c.family === 'text' || c.family === 'boolean';
-    if (orderable) terms.push(`min(${q}) AS min_${i}`, `max(${q}) AS max_${i}`);
-    if (isNumericFamily(c.family) || c.family === 'boolean') {
+    if (orderable(c)) terms.push(`min(${q}) AS min_${i}`, `max(${q}) AS max_${i}`);
+    if (hasMoments(c)) {
       const x = dialect.toDouble(q, c.family);
       terms.push(`avg(${x}) AS mean_${i}`, `${dialect.stddev(x)} AS sd_${i}`);
-      if (c.family !== 'boolean') terms.push(`${dialect.quantiles(x, PS)} AS q_${i}`);
+      if (hasQuantiles(c)) terms.push(`${dialect.quantiles(x, PS)} AS q_${i}`);
     }
   });
-  const sql = `SELECT ${terms.join(', ')} FROM ${table}`;
-  queries.push(sql);
-  const [r = {}] = await engine.query(sql);
+  const [r = {}] = await run(`SELECT ${terms.join(', ')} FROM ${table}`);
   const n = num(r['n']);
   const distinct = columns.map((_, i) => num(r[`d_${i}`]));
-  const low = columns.map((c, i) => ({ c, i })).filter(({ i }) => maxDistinct > 0 && (distinct[i] ?? 0) > 0 && (distinct[i] ?? 0) <= maxDistinct);
+  const low = columns.map((c, i) => ({ c, i })).filter(({ i }) => o.maxDistinct > 0 && (distinct[i] ?? 0) > 0 && (distinct[i] ?? 0) <= o.maxDistinct);
   const top = new Map<number, { value: SqlValue; count: number }[]>();
   if (low.length > 0) {
     const parts = low.map(
       ({ c, i }) =>
-        `(SELECT ${i} AS col, ${dialect.castText(quoteIdent(c.name))} AS value, count(*) AS count FROM ${table} WHERE ${quoteIdent(c.name)} IS NOT NULL GROUP BY ${quoteIdent(c.name)} ORDER BY count(*) DESC, 2 LIMIT ${limit})`,
+        `(SELECT ${i} AS col, ${dialect.castText(quoteIdent(c.name))} AS value, count(*) AS count FROM ${table} WHERE ${quoteIdent(c.name)} IS NOT NULL GROUP BY ${quoteIdent(c.name)} ORDER BY count(*) DESC, 2 LIMIT ${o.limit})`,
     );
-    const tsql = parts.join(' UNION ALL ');
-    queries.push(tsql);
-    for (const row of await engine.query(tsql)) {
+    for (const row of await run(parts.join(' UNION ALL '))) {
       const i = num(row['col']);
       const list = top.get(i) ?? [];
       list.push({ value: row['value'] ?? null, count: num(row['count']) });
       top.set(i, list);
     }
-    for (const list of top.values()) list.sort((a, b) => b.count - a.count || String(a.value).localeCompare(String(b.value)));
   }
+  const profiles = columns.map(
+    (c, i): ColumnProfile => ({
+      name: c.name,
+      type: c.type,
+      family: c.family,
+      nullCount: n - num(r[`nn_${i}`]),
+      nullRate: n > 0 ? (n - num(r[`nn_${i}`])) / n : 0,
+      distinctCount: distinct[i] ?? 0,
+      min: r[`min_${i}`] ?? null,
+      max: r[`max_${i}`] ?? null,
+      mean: numOrNull(r[`mean_${i}`]),
+      stddev: numOrNull(r[`sd_${i}`]),
+      quantiles: quantilesOf(r[`q_${i}`]),
+      topValues: sortTop(top.get(i)),
+      estimated: [],
+    }),
+  );
+  return { table, rowCount: n, columns: profiles, method: 'exact', queries };
+}
+
+async function sampledProfile(
+  table: string,
+  columns: readonly TableColumn[],
+  n: number,
+  options: ProfileOptions,
+  dialect: QualityDialect,
+  queries: string[],
+  run: Run,
+): Promise<TableProfile> {
+  const maxDistinct = options.topValuesMaxDistinct ?? 20;
+  const limit = options.topValuesLimit ?? 10;
+  const seed = options.seed ?? 42;
+  const rowSample = dialect.rowSample as NonNullable<QualityDialect['rowSample']>;
+  const blockSample = dialect.blockSample as NonNullable<QualityDialect['blockSample']>;
+  const distinctEstimate = dialect.distinctEstimate as NonNullable<QualityDialect['distinctEstimate']>;
+  const pct = (rows: number): number => Math.min(100, Math.max(0.001, Number(((rows / n) * 100).toPrecision(3))));
+
+  // 1. Counts and non-text extremes (table statistics where the engine keeps them).
+  const statTerms = columns.flatMap((c, i) => {
+    const q = quoteIdent(c.name);
+    return [`count(${q}) AS nn_${i}`, ...(orderable(c) && c.family !== 'text' ? [`min(${q}) AS min_${i}`, `max(${q}) AS max_${i}`] : [])];
+  });
+  const [st = {}] = await run(`SELECT ${statTerms.join(', ')} FROM ${table}`);
+
+  // 2. A block sample sorts the columns by cardinality.
+  const [probe = {}] = await run(
+    `SELECT ${columns.map((c, i) => `count(DISTINCT ${quoteIdent(c.name)}) AS d_${i}, count(${quoteIdent(c.name)}) AS nn_${i}`).join(', ')} FROM ${blockSample(table, pct(PROBE_ROWS), seed)}`,
+  );
+  const kind = columns.map((_, i): 'low' | 'mid' | 'unique' => {
+    const d = num(probe[`d_${i}`]);
+    const nn = num(probe[`nn_${i}`]);
+    if (d <= LOW_CARDINALITY_PROBE) return 'low';
+    return nn > 0 && d / nn >= NEAR_UNIQUE_SHARE ? 'unique' : 'mid';
+  });
+
+  // 3. One full scan: exact moments, distinct counts (estimated for near-unique columns), text extremes.
+  const scanTerms: string[] = [];
+  columns.forEach((c, i) => {
+    const q = quoteIdent(c.name);
+    if (hasMoments(c)) {
+      const x = dialect.toDouble(q, c.family);
+      scanTerms.push(`avg(${x}) AS mean_${i}`, `${dialect.stddev(x)} AS sd_${i}`);
+    }
+    if (kind[i] === 'mid') scanTerms.push(`count(DISTINCT ${q}) AS d_${i}`);
+    if (kind[i] === 'unique') scanTerms.push(`${distinctEstimate(q, DISTINCT_ONE_IN)} AS d_${i}`);
+    if (c.family === 'text' && kind[i] !== 'low') scanTerms.push(`min(${q}) AS min_${i}`, `max(${q}) AS max_${i}`);
+  });
+  const [scan = {}] = scanTerms.length > 0 ? await run(`SELECT ${scanTerms.join(', ')} FROM ${table}`) : [];
+
+  // 4. Quantiles from a repeatable row sample.
+  const qcols = columns.map((c, i) => ({ c, i })).filter(({ c }) => hasQuantiles(c));
+  const [qs = {}] =
+    qcols.length > 0
+      ? await run(`SELECT ${qcols.map(({ c, i }) => `${dialect.quantiles(dialect.toDouble(quoteIdent(c.name), c.family), PS)} AS q_${i}`).join(', ')} FROM ${rowSample(table, pct(options.sampleRows ?? 50_000), seed)}`)
+      : [];
+
+  // 5. Low-cardinality columns grouped exactly: distinct counts, top values, text extremes.
+  const low = columns.map((c, i) => ({ c, i })).filter(({ i }) => kind[i] === 'low');
+  const groups = new Map<number, { d: number; lo: SqlValue; hi: SqlValue; top: { value: SqlValue; count: number }[] }>();
+  if (low.length > 0) {
+    const parts = low.map(({ c, i }) => `SELECT ${i} AS col, ${dialect.castText(quoteIdent(c.name))} AS value, count(*) AS cnt FROM ${table} WHERE ${quoteIdent(c.name)} IS NOT NULL GROUP BY ${quoteIdent(c.name)}`);
+    const rows = await run(
+      `SELECT col, value, cnt, d, lo, hi FROM (SELECT col, value, cnt, count(*) OVER (PARTITION BY col) AS d, min(value) OVER (PARTITION BY col) AS lo, max(value) OVER (PARTITION BY col) AS hi, ` +
+        `row_number() OVER (PARTITION BY col ORDER BY cnt DESC, value) AS rn FROM (${parts.join(' UNION ALL ')}) AS u) AS w WHERE rn <= ${Math.max(limit, 1)} ORDER BY col, rn`,
+    );
+    for (const row of rows) {
+      const i = num(row['col']);
+      const g = groups.get(i) ?? { d: num(row['d']), lo: row['lo'] ?? null, hi: row['hi'] ?? null, top: [] };
+      g.top.push({ value: row['value'] ?? null, count: num(row['cnt']) });
+      groups.set(i, g);
+    }
+  }
+
   const profiles = columns.map((c, i): ColumnProfile => {
-    const nullCount = n - num(r[`nn_${i}`]);
-    const q = r[`q_${i}`];
+    const g = groups.get(i);
+    const nullCount = n - num(st[`nn_${i}`]);
+    const text = c.family === 'text';
+    const estimated: EstimatedField[] = [...(kind[i] === 'unique' ? (['distinctCount'] as const) : []), ...(hasQuantiles(c) ? (['quantiles'] as const) : [])];
+    const distinctCount = kind[i] === 'low' ? (g?.d ?? 0) : num(scan[`d_${i}`]);
     return {
       name: c.name,
       type: c.type,
       family: c.family,
       nullCount,
       nullRate: n > 0 ? nullCount / n : 0,
-      distinctCount: distinct[i] ?? 0,
-      min: r[`min_${i}`] ?? null,
-      max: r[`max_${i}`] ?? null,
-      mean: numOrNull(r[`mean_${i}`]),
-      stddev: numOrNull(r[`sd_${i}`]),
-      quantiles: Array.isArray(q) && q.every((x) => typeof x === 'number') ? quantilesOf(q as number[]) : null,
-      topValues: top.get(i) ?? null,
+      // An estimate never exceeds the non-null rows.
+      distinctCount: Math.min(distinctCount, n - nullCount),
+      min: (text && kind[i] === 'low' ? g?.lo : text ? scan[`min_${i}`] : st[`min_${i}`]) ?? null,
+      max: (text && kind[i] === 'low' ? g?.hi : text ? scan[`max_${i}`] : st[`max_${i}`]) ?? null,
+      mean: numOrNull(scan[`mean_${i}`]),
+      stddev: numOrNull(scan[`sd_${i}`]),
+      quantiles: quantilesOf(qs[`q_${i}`]),
+      topValues: maxDistinct > 0 && g && g.d > 0 && g.d <= maxDistinct && limit > 0 ? sortTop(g.top.slice(0, limit)) : null,
+      estimated,
     };
   });
-  return { table, rowCount: n, columns: profiles, queries };
+  return { table, rowCount: n, columns: profiles, method: 'sampled', queries };
 }
 
-function quantilesOf(q: number[]): Quantiles {
+function sortTop(list: { value: SqlValue; count: number }[] | undefined): { value: SqlValue; count: number }[] | null {
+  if (!list) return null;
+  return [...list].sort((a, b) => b.count - a.count || String(a.value).localeCompare(String(b.value)));
+}
+
+function quantilesOf(v: SqlValue | undefined): Quantiles | null {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number')) return null;
+  const q = v as readonly number[];
   return { p01: q[0] ?? NaN, p25: q[1] ?? NaN, p50: q[2] ?? NaN, p75: q[3] ?? NaN, p99: q[4] ?? NaN };
 }
 
@@ -123,18 +286,20 @@ function numOrNull(v: SqlValue | undefined): number | null {
   return v === null || v === undefined ? null : Number(v);
 }
 
-/** Flattens a profile to metric name -> value, the shape stored as a time series per output. */
-export function profileMetrics(p: TableProfile): Record<string, number> {
+/**
+ * Flattens a profile to metric name -> value, the shape stored as a time series per output. Names
+ * are `<metric>.<column>` (`null_rate.amount`, `p50.amount`), as rollout gates refer to them.
+ */
+export function profileMetrics(p: Pick<TableProfile, 'rowCount' | 'columns'>): Record<string, number> {
   const out: Record<string, number> = { row_count: p.rowCount };
   for (const c of p.columns) {
-    out[`${c.name}.null_rate`] = c.nullRate;
-    out[`${c.name}.distinct_count`] = c.distinctCount;
-    if (c.mean !== null) out[`${c.name}.mean`] = c.mean;
-    if (c.stddev !== null) out[`${c.name}.stddev`] = c.stddev;
-    if (typeof c.min === 'number') out[`${c.name}.min`] = c.min;
-    if (typeof c.max === 'number') out[`${c.name}.max`] = c.max;
-    if (c.quantiles) for (const [k, v] of Object.entries(c.quantiles)) out[`${c.name}.${k}`] = v;
+    out[`null_rate.${c.name}`] = c.nullRate;
+    out[`distinct_count.${c.name}`] = c.distinctCount;
+    if (c.mean !== null) out[`mean.${c.name}`] = c.mean;
+    if (c.stddev !== null) out[`stddev.${c.name}`] = c.stddev;
+    if (typeof c.min === 'number') out[`min.${c.name}`] = c.min;
+    if (typeof c.max === 'number') out[`max.${c.name}`] = c.max;
+    if (c.quantiles) for (const [k, v] of Object.entries(c.quantiles)) out[`${k}.${c.name}`] = v;
   }
   return out;
 }
-

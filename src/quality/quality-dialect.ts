@@ -46,6 +46,18 @@ export interface QualityDialect {
   readonly copyToFile?: (table: string, path: string, format: 'parquet' | 'csv') => string;
   /** A type name with aliases resolved (`int4` and `INT` -> `INTEGER`), for column_type checks. */
   canonicalType(typeName: string): string;
+  /**
+   * A FROM item holding a repeatable row-level random sample of about `percent` % of the table's
+   * rows (profiles of big tables take their quantiles from it). Absent: profiles stay exact.
+   */
+  readonly rowSample?: (table: string, percent: number, seed: number) => string;
+  /** A FROM item with a cheap block-level sample (whole storage blocks), for a first look at cardinality. */
+  readonly blockSample?: (table: string, percent: number, seed: number) => string;
+  /**
+   * An estimate of count(DISTINCT expr): the exact distinct count of the values whose hash falls in
+   * one of `oneIn` buckets, times `oneIn` (relative error about 1 / sqrt(distinct / oneIn)).
+   */
+  readonly distinctEstimate?: (expr: string, oneIn: number) => string;
 }
 
 const TYPE_ALIASES: Record<string, string> = {
@@ -107,6 +119,9 @@ export const duckdbQualityDialect: QualityDialect = {
   castText: (expr) => `CAST(${expr} AS VARCHAR)`,
   firstRowsAggregate: (fields, order, n) => `arg_min(struct_pack(${fields.map(([k, e]) => `${quoteIdent(k)} := ${e}`).join(', ')}), ${order}, ${n})`,
   copyToFile: (table, path, format) => `COPY ${table} TO ${quoteLiteral(path)} (FORMAT ${format === 'csv' ? 'CSV, HEADER' : 'PARQUET'})`,
+  rowSample: (table, percent, seed) => `(SELECT * FROM ${table} USING SAMPLE ${percent}% (bernoulli, ${seed})) AS s`,
+  blockSample: (table, percent, seed) => `(SELECT * FROM ${table} USING SAMPLE ${percent}% (system, ${seed})) AS s`,
+  distinctEstimate: (expr, oneIn) => `(count(DISTINCT ${expr}) FILTER (WHERE hash(${expr}) % ${oneIn} = 0) * ${oneIn})`,
 };
 
 /** The quality dialect for an engine. The one place that looks at the engine's name. */
