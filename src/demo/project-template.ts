@@ -62,6 +62,12 @@ datasets:
     partition_column: order_date
     primary_key: [order_id]
     event_time: ordered_at
+    contract: contracts/cleaned_orders    # v1.yaml, v2.yaml, ...: the highest is enforced
+    checks:
+      - { check: not_null, column: customer_id }
+      - { check: unique, column: order_id }
+      - { check: in_set, column: currency, values: [USD, EUR, GBP, JPY, CHF, SEK] }
+      - { check: between, column: amount_usd, min: 0 }
   daily_revenue:
     step: daily_revenue
     partition_column: order_date
@@ -131,6 +137,29 @@ strategies:
     percentage: 0
     stickiness: slice_key
     group_id: clean_orders
+`,
+    'contracts/cleaned_orders/v1.yaml': `# What cleaned_orders promises its consumers. A run whose output breaks the highest version
+# here is not published. Change it by adding v2.yaml; \`sluice contract diff cleaned_orders@v1
+# cleaned_orders@v2\` says whether the change breaks consumers.
+dataset: cleaned_orders
+version: 1
+owner: data-platform
+consumers: [daily_revenue, finance-dashboard]
+primary_key: [order_id]
+columns:
+  - { name: order_id, type: BIGINT, nullable: false }
+  - { name: customer_id, type: BIGINT, nullable: false }
+  - { name: country, type: VARCHAR, nullable: false, description: the customer's country }
+  - { name: ordered_at, type: TIMESTAMP, nullable: false }
+  - { name: order_date, type: DATE, nullable: false, description: the partition }
+  - { name: currency, type: VARCHAR, nullable: false, description: ISO 4217 code in upper case }
+  - { name: amount, type: DOUBLE, nullable: false, description: in the order's currency }
+  - { name: amount_usd, type: DOUBLE, nullable: false }
+  - { name: status, type: VARCHAR, nullable: false }
+  - { name: channel, type: VARCHAR }
+checks:
+  - { check: value_length_between, column: currency, min: 3, max: 3 }
+  - { check: between, column: amount, min: 0 }
 `,
     '.gitignore': '.sluice/\n',
   };

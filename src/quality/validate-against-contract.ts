@@ -2,6 +2,7 @@ import type { SqlEngine, SqlValue } from '../engine/sql-engine.ts';
 import type { Check } from './check-types.ts';
 import type { Contract } from './contract.ts';
 import { type QualityDialect, qualityDialectFor } from './quality-dialect.ts';
+import { checkColumns } from './check-sql.ts';
 import { type CheckRunReport, runChecks } from './run-checks.ts';
 import { describeTable } from './table-columns.ts';
 
@@ -24,18 +25,26 @@ export interface ContractValidation {
   readonly version: number;
   readonly valid: boolean;
   readonly violations: readonly ContractViolation[];
+  /** The fused check run: the contract's own checks first, then `extraChecks` (see options). */
   readonly checks?: CheckRunReport;
+  /** How many of `checks.results` are the contract's (the rest are `extraChecks`). */
+  readonly contractCheckCount?: number;
 }
 
 /**
  * Does a table honour its contract? Columns and types come from the catalog; nulls in non-null
  * columns, duplicate primary keys and the contract's own checks run as one fused check run.
+ *
+ * `extraChecks` (a dataset's own checks) join the same fused run, so a run that validates both
+ * scans its output once; their results follow the contract's in `checks` and never count as
+ * violations. An extra check on a column the contract declares but the table lacks is left out:
+ * the missing column already breaks the contract.
  */
 export async function validateAgainstContract(
   engine: SqlEngine,
   table: string,
   contract: Contract,
-  options: { now?: Date; sampleSize?: number; dialect?: QualityDialect } = {},
+  options: { now?: Date; sampleSize?: number; dialect?: QualityDialect; extraChecks?: readonly Check[]; indexColumns?: readonly string[] } = {},
 ): Promise<ContractValidation> {
   const dialect = options.dialect ?? qualityDialectFor(engine);
   const actual = await describeTable(engine, table, dialect);
@@ -59,8 +68,16 @@ export async function validateAgainstContract(
       : []),
   ];
   const semantic = contract.checks.filter((c) => (c.kind === 'column_exists' || !('column' in c) || present.has(c.column)));
-  const report = await runChecks(engine, table, [...derived, ...semantic], { ...(options.now ? { now: options.now } : {}), sampleSize: options.sampleSize ?? 5, dialect });
-  for (const r of report.results) {
+  const declaredMissing = new Set(contract.columns.filter((c) => !present.has(c.name)).map((c) => c.name));
+  const extra = (options.extraChecks ?? []).filter((c) => !checkColumns(c).some((n) => declaredMissing.has(n)));
+  const own = [...derived, ...semantic];
+  const report = await runChecks(engine, table, [...own, ...extra], {
+    ...(options.now ? { now: options.now } : {}),
+    sampleSize: options.sampleSize ?? 5,
+    dialect,
+    ...(options.indexColumns ? { indexColumns: options.indexColumns } : {}),
+  });
+  for (const r of report.results.slice(0, own.length)) {
     if (r.success) continue;
     const kind: ContractViolationKind = r.id.startsWith('contract:not_null') ? 'nulls_in_not_null_column' : r.id.startsWith('contract:primary_key') ? 'duplicate_key' : 'check_failed';
     violations.push({
@@ -73,5 +90,5 @@ export async function validateAgainstContract(
       message: r.message,
     });
   }
-  return { dataset: contract.dataset, version: contract.version, valid: violations.every((v) => !v.breaking), violations, checks: report };
+  return { dataset: contract.dataset, version: contract.version, valid: violations.every((v) => !v.breaking), violations, checks: report, contractCheckCount: own.length };
 }
