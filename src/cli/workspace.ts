@@ -21,7 +21,7 @@ export interface Workspace extends RunnerDeps, AsyncDisposable {
   readonly rollouts: RolloutController;
 }
 
-export async function openWorkspace(projectDir: string, env: string | undefined, clock: Clock = systemClock): Promise<Workspace> {
+export async function openWorkspace(projectDir: string, env: string | undefined, clock: Clock = systemClock, options: { log?: (line: string) => void } = {}): Promise<Workspace> {
   const project = loadProjectOrThrow(projectDir);
   const environment = env ?? project.defaultEnvironment;
   requireEnvironment(project, environment);
@@ -50,7 +50,7 @@ export async function openWorkspace(projectDir: string, env: string | undefined,
     return w;
   };
   const metrics = new SluiceMetrics();
-  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
   return {
     project,
     environment,

@@ -52,6 +52,7 @@ steps:
     versions:
       v1: { sql: steps/clean_orders/v1.sql }
       v2: { sql: steps/clean_orders/v2.sql }
+      v3: { sql: steps/clean_orders/v3.sql }
   daily_revenue:
     versions:
       v1: { sql: steps/daily_revenue/v1.sql }
@@ -110,6 +111,63 @@ JOIN fx_rates fx ON fx.currency = upper(trim(o.currency))
 WHERE o.status IN ('paid', 'refunded')
   AND o.amount >= 0
 QUALIFY row_number() OVER (PARTITION BY o.order_id ORDER BY o.ordered_at DESC) = 1
+`,
+    'steps/clean_orders/v3.sql': `-- v3: a "simpler" filter. Subtle defect: refunds of customers whose id is a multiple of 7 vanish.
+SELECT
+  o.order_id,
+  o.customer_id,
+  c.country,
+  o.ordered_at,
+  o.order_date,
+  upper(trim(o.currency)) AS currency,
+  o.amount,
+  round_even(o.amount * fx.usd_rate, 2) AS amount_usd,
+  o.status,
+  lower(o.channel) AS channel
+FROM raw_orders o
+JOIN customers c ON c.customer_id = o.customer_id
+JOIN fx_rates fx ON fx.currency = upper(trim(o.currency))
+WHERE (o.status = 'paid' OR (o.status = 'refunded' AND o.customer_id % 7 <> 0))
+  AND o.amount >= 0
+QUALIFY row_number() OVER (PARTITION BY o.order_id ORDER BY o.ordered_at DESC) = 1
+`,
+    'rollouts/clean-orders-v2.yaml': `# Move clean_orders from v1 to v2: shadow, then 10 %, 50 % and 100 % of orders (by order_id).
+name: clean-orders-v2
+step: orders.clean_orders
+baseline: v1
+candidate: v2
+gates:
+  checks: { kind: checks, on_fail: rollback }            # the dataset's checks, on the candidate's own output
+  same_rows: { kind: diff, max_only_baseline_share: 0.001, max_only_candidate_share: 0.001, on_fail: rollback }
+  soak: { kind: soak, min_batches: 1 }
+environments:
+  - name: dev
+    stages:
+      - { mode: shadow, gates: [checks, soak] }
+      - { mode: canary, percent: 10, gates: [checks, same_rows, soak] }
+      - { mode: canary, percent: 50, gates: [checks, same_rows, soak] }
+      - { mode: full, gates: [checks, same_rows, soak] }
+risks:
+  - { exposure: rounding changes amounts, mitigation: compare rows with the baseline, gate: same_rows }
+`,
+    'rollouts/clean-orders-v3.yaml': `# Move clean_orders from v2 to v3 (after clean-orders-v2 is promoted).
+name: clean-orders-v3
+step: orders.clean_orders
+baseline: v2
+candidate: v3
+gates:
+  checks: { kind: checks, on_fail: rollback }
+  same_rows: { kind: diff, max_only_baseline_share: 0.001, max_only_candidate_share: 0.001, on_fail: rollback }
+  soak: { kind: soak, min_batches: 1 }
+environments:
+  - name: dev
+    stages:
+      - { mode: shadow, gates: [checks, soak] }
+      - { mode: canary, percent: 10, gates: [checks, same_rows, soak] }
+      - { mode: canary, percent: 50, gates: [checks, same_rows, soak] }
+      - { mode: full, gates: [checks, same_rows, soak] }
+risks:
+  - { exposure: the new filter drops rows it should keep, mitigation: rows only in the baseline, gate: same_rows }
 `,
     'steps/daily_revenue/v1.sql': `-- Net revenue per day and country: paid orders minus refunds.
 SELECT

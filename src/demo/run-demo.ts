@@ -1,7 +1,9 @@
-import { openWorkspace } from '../cli/workspace.ts';
+import { openWorkspace, type Workspace } from '../cli/workspace.ts';
 import { formatTable } from '../cli/format.ts';
-import { backfill } from '../runner/backfill.ts';
 import { verifyAuditChain } from '../governance/audit-chain.ts';
+import type { DispatchOutcome } from '../runner/rollout-controller.ts';
+import type { RunResult } from '../runner/run-pipeline.ts';
+import { messageOf } from '../util/errors.ts';
 import { demoPartitions } from './generate-orders.ts';
 import { scaffoldProject } from './scaffold.ts';
 
@@ -18,38 +20,116 @@ export interface DemoResult {
   readonly partitions: number;
   readonly failed: number;
   readonly datasets: Record<string, number>;
+  readonly rollouts: Record<string, string>;
+  readonly verifiedAfterRollback: number;
   readonly auditEntries: number;
 }
 
 const START = '2026-11-01';
+const PIPELINE = 'orders';
 
-/** `sluice demo`: a project with seeded orders data, backfilled on the embedded defaults. */
+/**
+ * `sluice demo`: a project with seeded orders, then the whole story on the embedded engines —
+ * a baseline backfill, candidate v2 rolled out through shadow, 10 %, 50 % and 100 % and promoted,
+ * and candidate v3 (which silently drops some refunds) caught at its canary and rolled back.
+ */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const log = o.log ?? (() => undefined);
   const { root } = await scaffoldProject({ dir: o.dir, name: 'shop', startDate: START, days: o.days, ordersPerDay: o.ordersPerDay });
   log(`Sluice demo: project created in ${root}`);
   log(`  ${o.days} daily partitions of seeded orders (${o.ordersPerDay}/day, ~1 % dirty rows, ~6 % refunds) in data/orders/`);
-  await using ws = await openWorkspace(root, 'dev');
+  // The demo tells the story itself; the controller's own notices would repeat it.
+  await using ws = await openWorkspace(root, 'dev', undefined, { log: () => undefined });
   const partitions = demoPartitions(START, o.days);
-  log(`\nRunning pipeline "orders" (raw_orders -> clean_orders -> daily_revenue) on ${partitions.length} partitions in dev...`);
-  const items = await backfill(ws, { pipeline: 'orders', partitions, environment: 'dev', actor: o.actor });
-  log(formatTable(items.map((i) => ({ partition: i.partition, status: i.ok ? 'ok' : 'FAILED', run: i.runId ?? '', rows_written: i.rowsOut, seconds: i.seconds.toFixed(2) }))));
+  const story = partitions.length >= 12;
+  const baselineDays = story ? partitions.length - 10 : partitions.length;
+  let failed = 0;
+  const run = async (partition: string): Promise<{ result?: RunResult; rollouts: DispatchOutcome[] }> => {
+    try {
+      return await ws.rollouts.run(ws, { pipeline: PIPELINE, partition, environment: 'dev', actor: o.actor });
+    } catch (e) {
+      failed++;
+      log(`  ${partition}  FAILED: ${messageOf(e)}`);
+      return { rollouts: [] };
+    }
+  };
+
+  log(`\n1. Baseline: clean_orders v1 on ${baselineDays} partitions (raw_orders -> clean_orders -> daily_revenue)`);
+  const rows: Record<string, unknown>[] = [];
+  for (const p of partitions.slice(0, baselineDays)) {
+    const { result } = await run(p);
+    if (result) rows.push({ partition: p, run: result.run.id, cleaned_orders: result.steps[0]?.rowsOut, daily_revenue: result.steps[1]?.rowsOut });
+  }
+  log(indent(formatTable(rows)));
+
+  const rollouts: Record<string, string> = {};
+  let verified = 0;
+  if (story) {
+    log(`\n2. Rollout clean-orders-v2 (v1 -> v2): shadow, canary 10 %, 50 %, full; gates after every batch`);
+    await ws.rollouts.start('clean-orders-v2', o.actor, 'round half-even, normalised channel');
+    for (const p of partitions.slice(baselineDays, baselineDays + 5)) logBatch(log, p, await run(p), 'clean-orders-v2');
+    rollouts['clean-orders-v2'] = ws.rollouts.state('clean-orders-v2').kind;
+
+    log(`\n3. Rollout clean-orders-v3 (v2 -> v3), whose new filter silently drops some refunds`);
+    await ws.rollouts.start('clean-orders-v3', o.actor, 'simpler filter');
+    const touched: string[] = [];
+    for (const p of partitions.slice(baselineDays + 5)) {
+      const before = ws.rollouts.state('clean-orders-v3').kind;
+      logBatch(log, p, await run(p), 'clean-orders-v3');
+      if (before !== 'rolled_back') touched.push(p);
+    }
+    rollouts['clean-orders-v3'] = ws.rollouts.state('clean-orders-v3').kind;
+    log('\n   After the rollback, every partition v3 touched shows its baseline output again:');
+    verified = await verifyBaseline(ws, touched, log);
+  }
+
   const datasets: Record<string, number> = {};
   for (const ds of ['cleaned_orders', 'daily_revenue']) {
     const [r] = await ws.warehouse.query(`SELECT count(*)::BIGINT AS n FROM ${await ws.warehouse.datasetTable(ds)}`);
     datasets[ds] = Number(r?.['n'] ?? 0);
   }
-  const top = await ws.warehouse.query(`SELECT order_date, country, orders, refunds, net_revenue_usd FROM ${await ws.warehouse.datasetTable("daily_revenue")} WHERE order_date = DATE '${partitions[partitions.length - 1]}' ORDER BY net_revenue_usd DESC LIMIT 5`);
-  log(`\nPublished: cleaned_orders ${datasets['cleaned_orders']} rows, daily_revenue ${datasets['daily_revenue']} rows.`);
-  log(`Top countries on ${partitions[partitions.length - 1]}:\n${formatTable(top)}`);
   const audit = verifyAuditChain(ws.store.auditLog(), ws.store.auditHead());
-  log(`\nAudit trail: ${audit.entries} entries, ${audit.ok ? 'chain verified' : 'BROKEN'}.`);
+  log(`\nPublished: cleaned_orders ${datasets['cleaned_orders']} rows, daily_revenue ${datasets['daily_revenue']} rows in ${partitions.length} partitions.`);
+  log(`Audit trail: ${audit.entries} entries, ${audit.ok ? 'hash chain verified' : 'BROKEN'}.`);
   const sluice = `npx sluice --project ${root}`;
   log(`\nLook around (from the Sluice checkout):
-  ${sluice} runs                 # every run, its status and who ran it
-  ${sluice} run-show 1           # steps, rows, artifact hashes of run 1
-  ${sluice} publications daily_revenue   # which output version each partition shows
-  ${sluice} audit verify         # checks the hash-chained audit trail
+  ${sluice} rollout status                     # both rollouts and where they ended
+  ${sluice} rollout report clean-orders-v3     # timeline, gate verdicts with numbers, what was reverted
+  ${sluice} publications cleaned_orders        # which output version each partition shows
+  ${sluice} flags history clean_orders_version # every flag change, who and why
+  ${sluice} runs                               # every run; run-show ID for steps, rows and hashes
+  ${sluice} audit verify                       # checks the hash-chained audit trail
 The data: ${ws.warehouse.path} (tables cleaned_orders, daily_revenue)`);
-  return { root, partitions: partitions.length, failed: items.filter((i) => !i.ok).length, datasets, auditEntries: audit.entries };
+  return { root, partitions: partitions.length, failed, datasets, rollouts, verifiedAfterRollback: verified, auditEntries: audit.entries };
+}
+
+function logBatch(log: (s: string) => void, partition: string, r: { result?: RunResult; rollouts: DispatchOutcome[] }, name: string): void {
+  const step = r.result?.steps.find((s) => s.step === 'clean_orders');
+  const exposure = step?.exposure.kind === 'sliced' ? `${step.exposure.baseline}+${step.exposure.candidate} at ${step.exposure.percent} %` : (step?.version ?? '-');
+  const d = r.rollouts.find((x) => x.rollout === name);
+  const verdicts = (d?.result.verdicts ?? []).map((v) => `${v.gate} ${v.verdict}`).join(', ');
+  const at = (x: { state: string; stage?: string }): string => (x.state === 'progressing' && x.stage ? x.stage : x.state);
+  const moves = (d?.result.transitions ?? []).map((t) => `${at(t.from)} -> ${at(t.to)}`).join(', ');
+  log(`  ${partition}  ran ${exposure.padEnd(16)} ${verdicts ? `gates: ${verdicts}` : ''}${moves ? `  => ${moves}` : ''}`);
+  for (const t of d?.result.transitions ?? []) if (t.to.state === 'rolled_back') log(`    rolled back: ${t.reason}`);
+}
+
+/** Checks that every partition the failed rollout touched shows its baseline output again. */
+async function verifyBaseline(ws: Workspace, touched: readonly string[], log: (s: string) => void): Promise<number> {
+  const table = await ws.warehouse.datasetTable('cleaned_orders');
+  let ok = 0;
+  for (const p of touched) {
+    const [pub] = await ws.warehouse.publicationHistory('cleaned_orders', p).then((h) => h.slice(-1));
+    const v = pub ? await ws.warehouse.outputVersion(pub.versionId) : undefined;
+    if (!v) continue;
+    const [r] = await ws.warehouse.query(`SELECT (SELECT count(*) FROM (SELECT * FROM ${table} WHERE order_date = DATE '${p}' EXCEPT ALL SELECT * FROM ${v.table})) + (SELECT count(*) FROM (SELECT * FROM ${v.table} EXCEPT ALL SELECT * FROM ${table} WHERE order_date = DATE '${p}')) AS diff`);
+    const same = Number(r?.['diff']) === 0 && !v.stepVersion.includes('v3');
+    if (same) ok++;
+    log(`  ${p}: cleaned_orders shows ${v.id} (${v.stepVersion}) ${same ? '= baseline output, row for row' : 'DIFFERS from the baseline'}`);
+  }
+  return ok;
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((l) => `  ${l}`).join('\n');
 }
