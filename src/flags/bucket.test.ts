@@ -1,3 +1,5 @@
+import pg from 'pg';
+import { postgresUnavailable, startPostgres } from '../../test/support/postgres-server.ts';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -90,30 +92,26 @@ describe('invariant: sticky, monotone slices', () => {
     }
   });
 
-  test('PostgreSQL computes the identical bucket', { skip: process.env['SLUICE_PG_URL'] ? false : 'needs a PostgreSQL server: set SLUICE_PG_URL' }, async () => {
-    // The PostgreSQL adapter is not in the tree yet, so this talks to the server through the `pg`
-    // client directly (loaded by name so the repository builds without it).
-    const moduleName = 'pg';
-    const pg = (await import(moduleName)) as { default: { Client: new (o: { connectionString: string }) => PgClient } };
-    const client = new pg.default.Client({ connectionString: process.env['SLUICE_PG_URL']! });
+  test('PostgreSQL computes the identical bucket', { skip: postgresUnavailable() ?? false }, async () => {
+    const server = await startPostgres();
+    const client = new pg.Client({ connectionString: server.url });
     await client.connect();
     try {
       const keys = stringKeys();
       const sql = `SELECT ${bucketSql('postgres', SALT, 'k')} AS b FROM unnest($1::text[]) WITH ORDINALITY AS t(k, i) ORDER BY i`;
-      const res = await client.query(sql, [keys]);
+      const res = await client.query<{ b: string }>(sql, [keys]);
       const ts = bucketMany(SALT, keys);
-      assert.equal(res.rows.filter((r, i) => Number(r['b']) !== ts[i]).length, 0);
+      assert.equal(res.rows.length, keys.length);
+      assert.equal(res.rows.filter((r, i) => Number(r.b) !== ts[i]).length, 0);
+      const ints = await client.query<{ b: string }>(`SELECT ${bucketSql('postgres', SALT, 'k')} AS b FROM generate_series(1, 20000) AS t(k) ORDER BY k`);
+      assert.equal(ints.rows.filter((r, i) => Number(r.b) !== bucket(SALT, i + 1)).length, 0, 'integer keys bucket like their decimal text');
     } finally {
       await client.end();
+      await server.stop();
     }
   });
 });
 
-interface PgClient {
-  connect(): Promise<void>;
-  query(sql: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
-  end(): Promise<void>;
-}
 
 describe('Unleash murmur3 bucketing', () => {
   test('hand-written murmur3 agrees with murmurhash3js on ascii input for both seeds', () => {
