@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import type { CheckResult } from '../../../quality/check-types.ts';
+import { type ContractCheckResult, type StoredCheckResult, checkOutput, contractSummary } from '../../../runner/validate-output.ts';
+import type { Emit } from '../../emit.ts';
+import { formatTable } from '../../format.ts';
+import type { GlobalOptions } from '../../main.ts';
+import { openWorkspace } from '../../workspace.ts';
+import { positiveInt } from '../core-commands.ts';
+import { checkRows, contractLine } from './format-results.ts';
+import { contractOf, findDataset, resolveOutputVersion } from './resolve.ts';
+
+/** Check results of on-demand runs are stored under run 0 (no run): one record per dataset and output version, the latest kept. */
+export const ON_DEMAND_RUN = 0;
+
+/**
+ * `sluice check DATASET --partition P [--version V]`: the dataset's declared checks (and its
+ * contract, when it has one) on the published partition or on one output version, in one fused
+ * scan. Prints every result, stores them, exits 6 when an error check fails or the contract breaks.
+ */
+export function registerCheckCommand(program: Command, emit: Emit): void {
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  program
+    .command('check')
+    .argument('<dataset>')
+    .requiredOption('--partition <p>', 'the partition to check')
+    .option('--version <v>', 'an output version id, a step version (its newest output) or "published"', 'published')
+    .option('--sample <n>', 'offending values shown per check', '5')
+    .description("run a dataset's checks (and contract) on a published partition or an output version")
+    .action(async (name: string, o: { partition: string; version: string; sample: string }) => {
+      await using ws = await openWorkspace(globals().project, globals().env);
+      const sample = positiveInt(o.sample, '--sample');
+      const { dataset } = findDataset(ws.project, name);
+      const contract = contractOf(ws.project, dataset);
+      const { version, published } = await resolveOutputVersion(ws.warehouse, dataset, o.partition, o.version, '--version');
+      const { report, validation, ownCount } = await checkOutput(ws, dataset, version.table, contract, ws.clock.now());
+      const summary: ContractCheckResult | undefined = contract && validation ? contractSummary(contract, validation, report.elementCount) : undefined;
+      const results: StoredCheckResult[] = [...(summary ? [summary] : []), ...report.results];
+      ws.store.recordCheckResults({ runId: ON_DEMAND_RUN, dataset: dataset.name, partition: o.partition, versionId: version.id, results });
+      const own: readonly CheckResult[] = report.results.slice(ownCount);
+      const failed = report.results.filter((r) => !r.success && r.severity === 'error');
+      const warned = report.results.filter((r) => !r.success && r.severity === 'warn');
+      const ok = failed.length === 0 && (summary?.success ?? true);
+      const text = [
+        `check ${dataset.name} partition ${o.partition} on ${version.id} (${published ? 'published; ' : ''}step ${version.step} ${version.stepVersion}, ${report.elementCount} rows) in ${ws.environment}`,
+        ...(summary ? contractLine(summary) : []),
+        '',
+        report.results.length > 0 ? formatTable(checkRows(report.results, sample, ownCount)) : `(no checks declared for ${dataset.name})`,
+        '',
+        `${report.results.length} check(s)${summary ? ` (${ownCount} from the contract, ${own.length} declared on the dataset)` : ''}: ${report.results.length - failed.length - warned.length} passed, ${failed.length} failed, ${warned.length} warned${ok ? '' : ' -> FAILED'}`,
+        ...failed.map((r) => `  - ${r.message}`),
+      ];
+      emit(
+        {
+          json: { dataset: dataset.name, partition: o.partition, environment: ws.environment, version: version.id, stepVersion: version.stepVersion, published, success: ok, contract: summary ?? null, results: report.results, queries: report.queries },
+          text: text.join('\n'),
+          exitCode: ok ? 0 : 6,
+        },
+        globals(),
+      );
+    });
+}
