@@ -1,7 +1,5 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { RolloutController } from '../src/runner/rollout-controller.ts';
 import { verifyAuditChain } from '../src/governance/audit-chain.ts';
 import type { Workspace } from '../src/cli/workspace.ts';
@@ -9,30 +7,10 @@ import { sameRows, smallProject, tempDir, workspace } from './helpers.ts';
 
 const PARTS = ['2026-11-01', '2026-11-02', '2026-11-03', '2026-11-04', '2026-11-05', '2026-11-06'];
 
-const PLAN = (name: string, candidate: string): string => `name: ${name}
-step: orders.clean_orders
-baseline: v1
-candidate: ${candidate}
-approvals: { required: 0 }
-gates:
-  checks: { kind: checks, on_fail: rollback }
-  drops: { kind: diff, max_only_baseline_share: 0.001, on_fail: rollback }
-  soak: { kind: soak, min_batches: 1 }
-environments:
-  - name: dev
-    stages:
-      - { mode: shadow, gates: [checks, soak] }
-      - { mode: canary, percent: 10, gates: [checks, drops, soak] }
-      - { mode: canary, percent: 50, gates: [checks, drops, soak] }
-      - { mode: full, gates: [checks, drops, soak] }
-`;
-
 async function project(dir: string): Promise<string> {
   const root = await smallProject(dir, { days: PARTS.length, ordersPerDay: 800 });
-  // The template's v3 carries a subtle defect: refunds of customers whose id is a multiple of 7 vanish.
-  mkdirSync(join(root, 'rollouts'), { recursive: true });
-  writeFileSync(join(root, 'rollouts/good.yaml'), PLAN('good', 'v2'));
-  writeFileSync(join(root, 'rollouts/bad.yaml'), PLAN('bad', 'v3'));
+  // The template's plans: clean-orders-v2 (v1 -> v2) and clean-orders-v3 (v2 -> v3), whose v3 carries a
+  // subtle defect: refunds of customers whose id is a multiple of 7 vanish. Both: shadow, 10, 50, 100 %.
   return root;
 }
 
@@ -46,19 +24,19 @@ describe('rollouts end to end on the embedded engines', () => {
     const root = await project(tmp.dir);
     await using ws = await workspace(root);
     const c = controller(ws);
-    await c.start('good', 'alice', 'ship v2');
+    await c.start('clean-orders-v2', 'alice', 'ship v2');
     const seen: string[] = [];
     for (const partition of PARTS.slice(0, 5)) {
       const { rollouts } = await c.run(ws, { pipeline: 'orders', partition, environment: 'dev', actor: 'scheduler' });
       const st = rollouts[0]?.state;
       seen.push(`${st?.kind}:${st?.position?.stageId ?? ''}`);
     }
-    assert.equal(c.state('good').kind, 'promoted', seen.join(' '));
+    assert.equal(c.state('clean-orders-v2').kind, 'promoted', seen.join(' '));
     const last = await c.run(ws, { pipeline: 'orders', partition: PARTS[5] ?? '', environment: 'dev', actor: 'scheduler' });
     const step = last.result.steps.find((s) => s.step === 'clean_orders');
     assert.deepEqual([step?.exposure.kind, step?.version], ['single', 'v2'], 'after promotion v2 is the baseline and v1 retires');
     assert.ok(verifyAuditChain(ws.store.auditLog(), ws.store.auditHead()).ok);
-    assert.ok(c.log('good').some((e) => e.type === 'transition' && e.transition.to.state === 'promoted'));
+    assert.ok(c.log('clean-orders-v2').some((e) => e.type === 'transition' && e.transition.to.state === 'promoted'));
   });
 
   test('a candidate that drops refunds is caught at its canary stage and rolled back: published data equals the baseline', async () => {
@@ -66,22 +44,22 @@ describe('rollouts end to end on the embedded engines', () => {
     const root = await project(tmp.dir);
     await using ws = await workspace(root);
     const c = controller(ws);
-    await c.start('bad', 'alice', 'try v3');
+    await c.start('clean-orders-v3', 'alice', 'try v3');
     const stages: string[] = [];
     for (const partition of PARTS.slice(0, 4)) {
       await c.run(ws, { pipeline: 'orders', partition, environment: 'dev', actor: 'scheduler' });
-      const st = c.state('bad');
+      const st = c.state('clean-orders-v3');
       stages.push(`${st.kind}:${st.position?.stageId ?? ''}`);
       if (st.kind === 'rolled_back') break;
     }
-    assert.equal(c.state('bad').kind, 'rolled_back', stages.join(' '));
+    assert.equal(c.state('clean-orders-v3').kind, 'rolled_back', stages.join(' '));
     assert.match(stages.join(' '), /progressing:canary-10 rolled_back/);
     // Every partition shows its baseline (v1) output again, and downstream was recomputed from it.
     const table = await ws.warehouse.datasetTable('cleaned_orders');
     const revenue = await ws.warehouse.datasetTable('daily_revenue');
     for (const pub of await ws.warehouse.currentPublications('cleaned_orders')) {
       const v = await ws.warehouse.outputVersion(pub.versionId);
-      assert.equal(v?.stepVersion, 'v1', `${pub.partition} is published from the baseline`);
+      assert.equal(v?.stepVersion, 'v2', `${pub.partition} is published from the baseline`);
       assert.ok(await sameRows(ws.warehouse, `SELECT * FROM ${table} WHERE order_date = DATE '${pub.partition}'`, `SELECT * FROM ${v?.table}`));
       const expected = `SELECT order_date, country, count(*) FILTER (WHERE status = 'paid') AS orders, count(*) FILTER (WHERE status = 'refunded') AS refunds, round(sum(CASE WHEN status = 'paid' THEN amount_usd ELSE -amount_usd END), 2) AS net_revenue_usd FROM ${v?.table} GROUP BY ALL`;
       assert.ok(await sameRows(ws.warehouse, `SELECT * FROM ${revenue} WHERE order_date = DATE '${pub.partition}'`, expected), `daily_revenue ${pub.partition} recovered`);
@@ -91,5 +69,6 @@ describe('rollouts end to end on the embedded engines', () => {
     assert.ok(verifyAuditChain(ws.store.auditLog(), ws.store.auditHead()).ok);
     const next = await c.run(ws, { pipeline: 'orders', partition: PARTS[5] ?? '', environment: 'dev', actor: 'scheduler' });
     assert.equal(next.result.steps.find((s) => s.step === 'clean_orders')?.exposure.kind, 'single', 'the flag is back at the baseline');
+    assert.equal(next.result.steps.find((s) => s.step === 'clean_orders')?.version, 'v2');
   });
 });
