@@ -37,7 +37,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .option('--dir <dir>', 'where to create the demo project (default: a new temporary folder)')
     .option('--days <n>', 'daily partitions', '14')
     .option('--orders-per-day <n>', 'orders per day', '2000')
-    .description('create a demo project, generate 14 days of orders, run the pipeline and show the result')
+    .description('create a demo project with 14 days of orders, backfill it, then roll out v2 (promoted) and v3 (caught and rolled back)')
     .action(async (o: { dir?: string; days: string; ordersPerDay: string }) => {
       const dir = o.dir ?? join(mkdtempSync(join(tmpdir(), 'sluice-demo-')), 'shop');
       const r = await runDemo({ dir, days: positiveInt(o.days, '--days'), ordersPerDay: positiveInt(o.ordersPerDay, '--orders-per-day'), actor: currentActor(), log: globals().json ? undefined : (s) => process.stdout.write(`${s}\n`) });
