@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { rehearseRollback, type RehearsalReport } from '../../../runner/rehearse-rollback.ts';
+import { formatTable } from '../../format.ts';
+import { currentActor, openWorkspace } from '../../workspace.ts';
+import { embeddedRehearsalCopy, existingWarehouse } from './embedded-rehearsal-copy.ts';
+import type { RolloutCli } from './rollout-cli.ts';
+
+/** `rollout rehearse NAME`: a rollback of the current state on a copy; exit 6 when a check fails. */
+export function registerRehearseCommand(rollout: Command, cli: RolloutCli): void {
+  rollout
+    .command('rehearse')
+    .argument('<name>')
+    .option('--temp-dir <dir>', 'where to put the temporary copy (deleted at the end)')
+    .description('roll back on a copy of the data and metadata, verify restored partitions equal their baseline, time it; the real environment is left untouched')
+    .action(async (name: string, o: { tempDir?: string }) => {
+      await using ws = await openWorkspace(cli.globals().project, cli.globals().env);
+      const report = await rehearseRollback(
+        { project: ws.project, store: ws.store, warehouseFor: existingWarehouse(ws), rollouts: ws.rollouts, clock: ws.clock, copy: embeddedRehearsalCopy(ws), ...(o.tempDir ? { tempRoot: o.tempDir } : {}) },
+        name,
+        currentActor(),
+      );
+      cli.out({ json: report, text: rehearsalText(report), exitCode: report.ok ? 0 : 6 });
+    });
+}
+
+const ms = (n: number): string => `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
+const mb = (n: number): string => `${(n / 1048576).toFixed(1)} MB`;
+
+export function rehearsalText(r: RehearsalReport): string {
+  const lines = [
+    `rehearsal of rollout ${r.rollout} (${r.stateBefore}${r.stageBefore ? ` at ${r.stageBefore}` : ''}) on a copy of ${r.environments.join(', ') || 'no environment'}: ${mb(r.copy.bytes)} copied in ${ms(r.copy.ms)}`,
+    `rollback: ${r.stateAfter} in ${ms(r.rollbackMs)}: ${r.plan ? `republished ${r.plan.republish.length} partition(s) (${r.rowsRestored} rows), re-ran ${r.plan.rerun.reduce((n, x) => n + x.partitions.length, 0)} downstream partition(s)` : 'nothing reverted'}`,
+  ];
+  if (r.assumedFinished.length) lines.push(`  runs in flight treated as finished without publishing: ${r.assumedFinished.join(', ')}`);
+  lines.push('', 'restored partitions (row count, XOR and sum of row hashes, against the baseline output):');
+  lines.push(
+    formatTable(
+      r.restored.map((p) => ({ env: p.environment, dataset: p.dataset, partition: p.partition, now: p.publishedVersion ?? '', baseline: p.baselineVersion, replaced: p.replacedVersion, rows: `${p.published.rows}/${p.baseline.rows}`, equal: p.equal ? 'yes' : 'NO' })),
+    ),
+  );
+  lines.push('', 'downstream re-runs (published partition against the re-run output):');
+  lines.push(formatTable(r.downstream.map((d) => ({ env: d.environment, dataset: d.dataset, partition: d.partition, run: d.runId ?? '', status: d.runStatus ?? '', version: d.publishedVersion ?? '', recovered: d.equal ? 'yes' : `NO: ${d.problem ?? ''}` }))));
+  lines.push('', `verified in ${ms(r.verifyMs)}; real environment ${r.realUnchanged ? 'unchanged (publications, flags, audit log, rollout state)' : 'CHANGED meanwhile'}; the copy was deleted`);
+  for (const w of r.plan?.warnings ?? []) lines.push(`warning: ${w}`);
+  for (const p of r.problems) lines.push(`problem: ${p}`);
+  lines.push(r.ok ? 'result: OK: a rollback now restores every touched partition to its baseline' : 'result: FAILED');
+  return lines.join('\n');
+}
