@@ -334,11 +334,21 @@ export class RolloutController {
       const pipeline = this.deps.project.pipelines.get(req.pipeline);
       if (!pipeline) continue;
       const needsDrift = p.environments.some((e) => e.stages.some((s) => s.gates.some((g) => g.kind === 'diff' && (g.maxPsi !== undefined || g.maxKs !== undefined))));
-      const { evidence, publications, success } = await gatherEvidence({ warehouse: deps.warehouse, clock: this.deps.clock }, pipeline, p.steps, result.steps, { drift: needsDrift });
+      const gathered = await gatherEvidence({ warehouse: deps.warehouse, clock: this.deps.clock }, pipeline, p.steps, result.steps, { drift: needsDrift });
+      const { evidence, success } = gathered;
+      let publications = gathered.publications;
       const stage = stages.get(p.name);
-      const active = ACTIVE_STATES.includes(this.state(p.name).kind);
-      // After an abort or rollback only a late candidate publication still matters (it gets reverted).
-      if (!active && !publications.some((x) => x.candidateRows)) continue;
+      const current = this.state(p.name);
+      const active = ACTIVE_STATES.includes(current.kind);
+      // After an abort or rollback only a late candidate publication still matters (it gets reverted),
+      // and a baseline run that republished a partition the candidate touched: the reducer must know,
+      // or a later rollback would publish the older baseline output over this newer one.
+      if (!active && !publications.some((x) => x.candidateRows)) {
+        publications = result.publications
+          .filter((x) => current.published.some((q) => q.candidateRows && q.environment === req.environment && q.dataset === x.dataset && q.partition === x.partition))
+          .map((x) => ({ dataset: x.dataset, partition: x.partition, outputVersion: x.versionId, baselineOutputVersion: x.versionId, candidateRows: false }));
+        if (publications.length === 0) continue;
+      }
       try {
         outcomes.push(await this.dispatchWithPlan(p, { kind: 'batch_completed', runId: String(result.run.id), environment: req.environment, partition: req.partition, ...(stage ? { stage } : {}), success, evidence, publications }));
       } catch (e) {
