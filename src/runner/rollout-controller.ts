@@ -18,7 +18,7 @@ import type { Transition } from '../rollout/transition.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import type { Clock } from '../util/clock.ts';
-import { SluiceError, configError, messageOf } from '../util/errors.ts';
+import { SluiceError, configError, messageOf, type Problem } from '../util/errors.ts';
 import { gatherEvidence } from './batch-evidence.ts';
 import { buildDatasetGraph, pipelineOfDataset } from './dataset-graph.ts';
 import { runPipeline, type RunRequest, type RunResult } from './run-pipeline.ts';
@@ -76,9 +76,24 @@ export class RolloutController {
   plan(name: string): RolloutPlan {
     const stored = this.deps.store.rollout(name);
     if (stored) return stored.plan as RolloutPlan;
-    const found = this.plans().find((p) => p.name === name);
+    const found = this.findPlan(name);
     if (!found) throw new SluiceError('NOT_FOUND', `no rollout plan "${name}" in rollouts/ (plans: ${this.plans().map((p) => p.name).join(', ') || 'none'})`, { field: 'rollout' });
     return found;
+  }
+
+  /** The plan named `name`; another plan file's problems are reported only when no valid file holds it. */
+  private findPlan(name: string): RolloutPlan | undefined {
+    const dir = join(this.deps.project.root, 'rollouts');
+    if (!existsSync(dir)) return undefined;
+    const problems: Problem[] = [];
+    for (const f of readdirSync(dir).filter((x) => /\.ya?ml$/.test(x)).sort()) {
+      const rel = join('rollouts', f);
+      const r = parseRolloutPlan(rel, readFileSync(join(this.deps.project.root, rel), 'utf8'), this.knownSteps());
+      if (r.ok && r.plan.name === name) return r.plan;
+      if (!r.ok) problems.push(...r.problems);
+    }
+    if (problems.length > 0) throw configError(problems);
+    return undefined;
   }
 
   private parsePlanFile(rel: string): RolloutPlan {
@@ -116,7 +131,7 @@ export class RolloutController {
     if (existing && existing.state.kind !== 'pending') {
       throw new SluiceError('CONFLICT', `rollout ${name} was already started (it is ${existing.state.kind})`, { field: 'rollout' });
     }
-    const plan = this.plans().find((p) => p.name === name);
+    const plan = this.findPlan(name);
     if (!plan) throw new SluiceError('NOT_FOUND', `no rollout plan "${name}" in rollouts/`, { field: 'rollout' });
     for (const s of plan.steps) {
       if (!stepFlag(flagSet(this.deps.project.flags), s.pipeline, s.step)) {
