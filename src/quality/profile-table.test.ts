@@ -57,4 +57,12 @@ test('profileTable above exactUpTo: exact counts, nulls, extremes and moments; s
   assert.ok(q && Math.abs(q.p50 - 150000) < 300000 * 0.02 && Math.abs(q.p99 - 297000) < 300000 * 0.02, `sampled quantiles close: ${JSON.stringify(q)}`);
   const again = await profileTable(db, 'big', { exactUpTo: 10_000, sampleRows: 20_000 });
   assert.deepEqual(again.columns.map((c) => [c.distinctCount, c.quantiles]), p.columns.map((c) => [c.distinctCount, c.quantiles]), 'the samples are repeatable');
+
+  // With the engine's statistics: no probe and no estimating scan; the estimates are rougher and labelled.
+  const s = await profileTable(db, 'big', { exactUpTo: 10_000, sampleRows: 20_000, useStatistics: true });
+  assert.ok(s.queries.some((q) => q.includes('stats(')) && !s.queries.some((q) => q.includes('USING SAMPLE') && q.includes('system')));
+  assert.deepEqual(col(s, 'cat')?.topValues, col(exact, 'cat')?.topValues, 'low-cardinality columns are still grouped exactly');
+  assert.deepEqual(col(s, 'cust')?.estimated, ['distinctCount', 'quantiles']);
+  assert.ok(Math.abs((col(s, 'cust')?.distinctCount ?? 0) / 5000 - 1) < 0.2, `statistics estimate ${col(s, 'cust')?.distinctCount}`);
+  assert.equal(col(s, 'x')?.nullCount, 30000);
 });

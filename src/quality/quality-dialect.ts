@@ -58,6 +58,12 @@ export interface QualityDialect {
    * one of `oneIn` buckets, times `oneIn` (relative error about 1 / sqrt(distinct / oneIn)).
    */
   readonly distinctEstimate?: (expr: string, oneIn: number) => string;
+  /**
+   * Distinct-count estimates the engine already keeps in its table statistics, free to read:
+   * `sql` selects one value per column (aliased s_0, s_1, ...), `parse` turns one into a count
+   * (undefined when the engine has none for it).
+   */
+  readonly statisticsDistinct?: { readonly sql: (table: string, exprs: readonly string[]) => string; readonly parse: (v: unknown) => number | undefined };
 }
 
 const TYPE_ALIASES: Record<string, string> = {
@@ -122,6 +128,14 @@ export const duckdbQualityDialect: QualityDialect = {
   rowSample: (table, percent, seed) => `(SELECT * FROM ${table} USING SAMPLE ${percent}% (bernoulli, ${seed})) AS s`,
   blockSample: (table, percent, seed) => `(SELECT * FROM ${table} USING SAMPLE ${percent}% (system, ${seed})) AS s`,
   distinctEstimate: (expr, oneIn) => `(count(DISTINCT ${expr}) FILTER (WHERE hash(${expr}) % ${oneIn} = 0) * ${oneIn})`,
+  // DuckDB keeps a HyperLogLog estimate per column of a stored table; stats() prints it.
+  statisticsDistinct: {
+    sql: (table, exprs) => `SELECT ${exprs.map((e, i) => `stats(${e}) AS s_${i}`).join(', ')} FROM ${table} LIMIT 1`,
+    parse: (v) => {
+      const m = typeof v === 'string' ? /\[Approx Unique: (\d+)\]/.exec(v) : null;
+      return m ? Number(m[1]) : undefined;
+    },
+  },
 };
 
 /** The quality dialect for an engine. The one place that looks at the engine's name. */

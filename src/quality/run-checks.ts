@@ -90,9 +90,14 @@ export async function runChecks(engine: SqlEngine, table: string, checks: readon
 
   // Build the fused aggregate.
   const terms: string[] = ['count(*) AS n'];
+  // Identical aggregates (a contract's key and a dataset's unique check on it) are computed once.
+  const aliases = new Map<string, string>();
   const term = (sql: string): string => {
+    const known = aliases.get(sql);
+    if (known) return known;
     const alias = `a${terms.length}`;
     terms.push(`${sql} AS ${alias}`);
+    aliases.set(sql, alias);
     return alias;
   };
   type Pending = (fused: Row) => Promise<Counts>;
@@ -107,9 +112,10 @@ export async function runChecks(engine: SqlEngine, table: string, checks: readon
     switch (c.kind) {
       case 'not_null':
       case 'null': {
+        // Nulls are rows minus the column's non-null count, which the scan counts anyway (and
+        // an engine may answer from its statistics); no filter of its own.
         const pred = unexpectedPredicate(c, colMap, dialect);
-        const u = term(`count(*) FILTER (WHERE ${pred?.sql})`);
-        return async (f) => ({ missing: 0, unexpected: num(f[u]), samplePredicate: pred?.sql });
+        return async (f) => ({ missing: 0, unexpected: c.kind === 'not_null' ? missingOf(f) : num(nonNull ? f[nonNull] : 0), samplePredicate: pred?.sql });
       }
       case 'between':
       case 'value_length_between':

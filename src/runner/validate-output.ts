@@ -136,7 +136,8 @@ export async function afterPublish(deps: ValidationDeps, dataset: Dataset, out: 
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   try {
     const started = performance.now();
-    const profile = await profileTable(deps.warehouse, out.table, { rowCount: out.rowCount });
+    // An output version is a stored table, profiled whole: the engine's statistics describe it.
+    const profile = await profileTable(deps.warehouse, out.table, { rowCount: out.rowCount, useStatistics: true });
     const at = deps.clock.now().toISOString();
     const history = deps.store.profiles(environment, dataset.name).map((r) => ({ partition: r.partition, at: r.at, order: r.runId, metrics: storedMetrics(r.profile) }));
     const anomalies = detectProfileAnomalies(history, { partition: out.partition, at, order: runId, metrics: watchedMetrics(profile) });
