@@ -27,3 +27,24 @@ export function arg(name: string, fallback: number): number {
 export function peakRssMiB(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
+/** True when `--name` is on the command line. */
+export function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+
+/** A GitHub-flavoured Markdown table (numbers right-aligned). */
+export function markdownTable(rows: readonly Record<string, unknown>[]): string {
+  if (rows.length === 0) return '(none)\n';
+  const cols = Object.keys(rows[0] ?? {});
+  const cell = (v: unknown): string => (v === null || v === undefined ? '' : String(v)).replaceAll('|', '\\|');
+  const numeric = cols.map((c) => rows.every((r) => /^[-+]?[\d.,]+( ?[%x×s])?$|^$/.test(cell(r[c]))));
+  const head = `| ${cols.join(' | ')} |`;
+  const sep = `|${numeric.map((n) => (n ? ' ---: ' : ' --- ')).join('|')}|`;
+  return [head, sep, ...rows.map((r) => `| ${cols.map((c) => cell(r[c])).join(' | ')} |`)].join('\n') + '\n';
+}
