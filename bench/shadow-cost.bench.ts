@@ -1,0 +1,244 @@
+// The cost of a shadow batch against a plain batch of the demo pipeline (orders: clean_orders ->
+// daily_revenue), one partition of N source rows in Parquet, runPipeline in process, side by side:
+//   - plain: no flag on, clean_orders v1 computes and publishes;
+//   - shadow: the step's version flag on with a 0 % gradual strategy on slice_key, so v1 and v2
+//     both compute over the full input and v1 is published (compute only);
+//   - shadow + evidence: plus what a rollout gathers for the batch (gatherEvidence: the dataset's
+//     checks on the candidate, the diff of candidate against baseline, row counts and null rates).
+// Ratios are against the plain batch measured in the same repetition; medians over repetitions.
+//   npx tsx bench/shadow-cost.bench.ts [--rows N] [--repeats R] [--drift]
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { loadProjectOrThrow } from '../src/config/load-project.ts';
+import { generateOrders } from '../src/demo/generate-orders.ts';
+import { scaffoldProject } from '../src/demo/scaffold.ts';
+import { DuckDBEngine } from '../src/engine/duckdb/duckdb-engine.ts';
+import { DuckDBWarehouse } from '../src/engine/duckdb/duckdb-warehouse.ts';
+import { flagSet } from '../src/flags/flag.ts';
+import { FlagStates } from '../src/flags/flag-states.ts';
+import { diffTables, runChecks } from '../src/quality/index.ts';
+import { gatherEvidence } from '../src/runner/batch-evidence.ts';
+import { runPipeline, type RunResult, type StepOutcome } from '../src/runner/run-pipeline.ts';
+import { stepFlag } from '../src/runner/step-exposure.ts';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { systemClock } from '../src/util/clock.ts';
+import { arg, flag, markdownTable, median, peakRssMiB } from './bench-util.ts';
+
+export interface ShadowBenchOptions {
+  /** Source rows in the partition (default 10 million). */
+  readonly rows?: number;
+  /** Measured repetitions of each side (default 3), after one unmeasured warm-up of each. */
+  readonly repeats?: number;
+  /** Also compute PSI/KS drift in the evidence (only plans with drift gates do; default false). */
+  readonly drift?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface ShadowBenchResult {
+  readonly rows: number;
+  readonly repeats: number;
+  readonly drift: boolean;
+  /** Median seconds of the whole runPipeline call. */
+  readonly plainSeconds: number;
+  readonly shadowSeconds: number;
+  /** Median of (shadow run + gatherEvidence) per repetition. */
+  readonly shadowEvidenceSeconds: number;
+  readonly evidenceSeconds: number;
+  /** Medians of the per-repetition ratios against the plain run of the same repetition. */
+  readonly computeRatio: number;
+  readonly evidenceRatio: number;
+  /** Where the time goes (median seconds). */
+  readonly breakdown: {
+    readonly plainCleanOrders: number;
+    readonly shadowBaseline: number;
+    readonly shadowCandidate: number;
+    readonly plainDailyRevenue: number;
+    readonly shadowDailyRevenue: number;
+    /** The rest of a run: binding sources, output checks and contract, publish, metadata. */
+    readonly plainRest: number;
+    readonly shadowRest: number;
+    /** One measurement each, on the last shadow batch's outputs: parts of the evidence. */
+    readonly evidenceDiff: number;
+    readonly evidenceChecks: number;
+  };
+  readonly evidenceSummary: { readonly checks: number; readonly failedChecks: number; readonly rowsChanged: number | null };
+}
+
+const PARTITION = '2026-11-01';
+
+/** A scaffolded demo project with one partition of `rows` orders in Parquet (as bench/run-overhead does). */
+async function makeProject(dir: string, rows: number): Promise<string> {
+  const root = join(dir, 'shop');
+  await scaffoldProject({ dir: root, days: 1, ordersPerDay: 100 });
+  rmSync(join(root, 'data'), { recursive: true, force: true });
+  const gen = await DuckDBEngine.open(':memory:');
+  try {
+    await generateOrders(gen, { root, startDate: PARTITION, days: 1, ordersPerDay: rows, format: 'parquet' });
+  } finally {
+    await gen.close();
+  }
+  const yaml = join(root, 'pipelines/orders.yaml');
+  writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('format: csv', 'format: parquet').replace('data/orders/*/*.csv', 'data/orders/*/*.parquet').replaceAll('.csv', '.parquet'));
+  return root;
+}
+
+const stepOf = (r: RunResult, name: string): StepOutcome | undefined => r.steps.find((s) => s.step === name);
+
+export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<ShadowBenchResult> {
+  const rows = opts.rows ?? 10_000_000;
+  const repeats = opts.repeats ?? 3;
+  const drift = opts.drift ?? false;
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-shadow-'));
+  try {
+    log(`shadow: generating ${rows.toLocaleString('en-US')} orders`);
+    const root = await makeProject(dir, rows);
+    const project = loadProjectOrThrow(root);
+    const store = new SqliteStore(join(root, '.sluice', 'sluice.db'));
+    const warehouse = await DuckDBWarehouse.open(join(root, '.sluice', 'warehouse-dev.duckdb'), {
+      memoryLimit: project.engine.memoryLimit,
+      ...(project.engine.threads ? { threads: project.engine.threads } : {}),
+      tempDirectory: join(root, '.sluice', 'spill'),
+    });
+    try {
+      const clock = systemClock;
+      const env = 'dev';
+      const pipeline = project.pipelines.get('orders');
+      if (!pipeline) throw new Error('the demo project has no pipeline orders');
+      const versionFlag = stepFlag(flagSet(project.flags), 'orders', 'clean_orders');
+      if (!versionFlag) throw new Error('the demo project declares no version flag for orders.clean_orders');
+      const flags = new FlagStates({ declared: project.flags, store, clock });
+      // Plain: the flag as declared (off). Shadow: on, 0 % of slice_key to the candidate.
+      flags.set(env, versionFlag.name, { enabled: false, defaultVariant: 'v1', strategies: [] }, 'bench', 'plain batch');
+      const plainFlags = flags.snapshot(env);
+      flags.set(env, versionFlag.name, { enabled: true, defaultVariant: 'v1', variants: [{ name: 'v2', weight: 100 }], strategies: [{ kind: 'gradual', percentage: 0, stickiness: 'slice_key', groupId: 'orders.clean_orders', constraints: [], segments: [] }] }, 'bench', 'shadow batch');
+      const shadowFlags = flags.snapshot(env);
+      const deps = { project, warehouse, store, clock };
+      const run = (snapshot: typeof plainFlags): Promise<RunResult> => runPipeline(deps, { pipeline: 'orders', partition: PARTITION, environment: env, actor: 'bench', flags: snapshot });
+      const evidence = (r: RunResult): ReturnType<typeof gatherEvidence> => gatherEvidence({ warehouse, clock }, pipeline, [{ pipeline: 'orders', step: 'clean_orders' }], r.steps, { drift });
+
+      const timed = async <T>(fn: () => Promise<T>): Promise<{ s: number; v: T }> => {
+        const t = performance.now();
+        const v = await fn();
+        return { s: (performance.now() - t) / 1000, v };
+      };
+      // Warm-up: one of each, unmeasured (first reads of the Parquet files, catalog growth).
+      log('shadow: warm-up');
+      const warm = await run(shadowFlags);
+      if (stepOf(warm, 'clean_orders')?.exposure.kind !== 'sliced') throw new Error(`the shadow run did not slice clean_orders: ${JSON.stringify(stepOf(warm, 'clean_orders')?.exposure)}`);
+      await evidence(warm);
+      const warmPlain = await run(plainFlags);
+      if (stepOf(warmPlain, 'clean_orders')?.exposure.kind !== 'single') throw new Error('the plain run computed more than one version');
+
+      const s = { plain: [] as number[], shadow: [] as number[], both: [] as number[], ev: [] as number[], cr: [] as number[], er: [] as number[] };
+      const b = { pc: [] as number[], sb: [] as number[], sc: [] as number[], pd: [] as number[], sd: [] as number[], pr: [] as number[], sr: [] as number[] };
+      let last: { run: RunResult; ev: Awaited<ReturnType<typeof gatherEvidence>> } | undefined;
+      for (let i = 0; i < repeats; i++) {
+        log(`shadow: repetition ${i + 1}/${repeats}`);
+        let plain!: { s: number; v: RunResult };
+        let shadow!: { s: number; v: RunResult };
+        let ev!: { s: number; v: Awaited<ReturnType<typeof gatherEvidence>> };
+        // Alternate which side goes first.
+        for (const side of i % 2 === 0 ? (['plain', 'shadow'] as const) : (['shadow', 'plain'] as const)) {
+          if (side === 'plain') plain = await timed(() => run(plainFlags));
+          else {
+            shadow = await timed(() => run(shadowFlags));
+            ev = await timed(() => evidence(shadow.v));
+          }
+        }
+        s.plain.push(plain.s);
+        s.shadow.push(shadow.s);
+        s.ev.push(ev.s);
+        s.both.push(shadow.s + ev.s);
+        s.cr.push(shadow.s / plain.s);
+        s.er.push((shadow.s + ev.s) / plain.s);
+        const pc = stepOf(plain.v, 'clean_orders');
+        const sc = stepOf(shadow.v, 'clean_orders');
+        const pd = stepOf(plain.v, 'daily_revenue')?.durationMs ?? 0;
+        const sd = stepOf(shadow.v, 'daily_revenue')?.durationMs ?? 0;
+        b.pc.push((pc?.durationMs ?? 0) / 1000);
+        b.sb.push((sc?.baselineMs ?? 0) / 1000);
+        b.sc.push((sc?.candidateMs ?? 0) / 1000);
+        b.pd.push(pd / 1000);
+        b.sd.push(sd / 1000);
+        b.pr.push(plain.s - ((pc?.durationMs ?? 0) + pd) / 1000);
+        b.sr.push(shadow.s - ((sc?.durationMs ?? 0) + sd) / 1000);
+        last = { run: shadow.v, ev: ev.v };
+      }
+      if (!last) throw new Error('no repetitions');
+
+      // The parts of the evidence, once each on the last shadow batch's outputs.
+      const o = stepOf(last.run, 'clean_orders');
+      const dataset = pipeline.datasets.get('cleaned_orders');
+      let evidenceDiff = Number.NaN;
+      let evidenceChecks = Number.NaN;
+      if (o?.baselineOutput && o.candidateOutput && dataset) {
+        const base = o.baselineOutput.table;
+        const cand = o.candidateOutput.table;
+        evidenceDiff = (await timed(() => diffTables(warehouse, base, cand, { key: dataset.primaryKey, sampleSize: 5 }))).s;
+        evidenceChecks = (await timed(() => runChecks(warehouse, cand, dataset.checks, { now: clock.now(), indexColumns: dataset.primaryKey, sampleSize: 5 }))).s;
+      }
+      const e = last.ev.evidence;
+      return {
+        rows,
+        repeats,
+        drift,
+        plainSeconds: median(s.plain),
+        shadowSeconds: median(s.shadow),
+        shadowEvidenceSeconds: median(s.both),
+        evidenceSeconds: median(s.ev),
+        computeRatio: median(s.cr),
+        evidenceRatio: median(s.er),
+        breakdown: {
+          plainCleanOrders: median(b.pc),
+          shadowBaseline: median(b.sb),
+          shadowCandidate: median(b.sc),
+          plainDailyRevenue: median(b.pd),
+          shadowDailyRevenue: median(b.sd),
+          plainRest: median(b.pr),
+          shadowRest: median(b.sr),
+          evidenceDiff,
+          evidenceChecks,
+        },
+        evidenceSummary: { checks: e.checks?.length ?? 0, failedChecks: (e.checks ?? []).filter((c) => !c.success).length, rowsChanged: e.diff?.rowsChanged ?? null },
+      };
+    } finally {
+      await warehouse.close();
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The result as Markdown. */
+export function formatShadowBench(r: ShadowBenchResult): string {
+  const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');
+  const x = (v: number): string => `${v.toFixed(2)}x`;
+  const b = r.breakdown;
+  return [
+    `Shadow batch vs plain batch, demo pipeline, one partition of ${r.rows.toLocaleString('en-US')} source rows (Parquet), runPipeline in process, median of ${r.repeats}; ratios are medians of per-repetition ratios (aim ≤ 2.3).\n`,
+    markdownTable([
+      { batch: 'plain (v1 only)', seconds: f(r.plainSeconds), 'vs plain': x(1) },
+      { batch: 'shadow, compute only (v1 + v2, v1 published)', seconds: f(r.shadowSeconds), 'vs plain': x(r.computeRatio) },
+      { batch: `shadow + evidence (checks on v2, diff, metrics${r.drift ? ', drift' : ''})`, seconds: f(r.shadowEvidenceSeconds), 'vs plain': x(r.evidenceRatio) },
+    ]),
+    '\nWhere the time goes (median seconds):\n',
+    markdownTable([
+      { part: 'clean_orders', plain: f(b.plainCleanOrders), shadow: `${f(b.shadowBaseline)} (v1) + ${f(b.shadowCandidate)} (v2)` },
+      { part: 'daily_revenue', plain: f(b.plainDailyRevenue), shadow: f(b.shadowDailyRevenue) },
+      { part: 'rest of the run (sources, output checks + contract, publish, metadata)', plain: f(b.plainRest), shadow: f(b.shadowRest) },
+      { part: 'evidence (gatherEvidence)', plain: '', shadow: f(r.evidenceSeconds) },
+      { part: '  of which diff (diffTables, one measurement)', plain: '', shadow: f(b.evidenceDiff) },
+      { part: '  of which checks on v2 (runChecks, one measurement)', plain: '', shadow: f(b.evidenceChecks) },
+    ]),
+    `\nEvidence of the last batch: ${r.evidenceSummary.checks} checks (${r.evidenceSummary.failedChecks} failed), ${r.evidenceSummary.rowsChanged ?? '-'} rows changed between v1 and v2.\n`,
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await runShadowBench({ rows: arg('rows', 10_000_000), repeats: arg('repeats', 3), drift: flag('drift') });
+  process.stdout.write(`\n${formatShadowBench(r)}\npeak RSS ${peakRssMiB()} MiB\n`);
+}
