@@ -39,6 +39,17 @@ describe('invariant: sticky, monotone slices', () => {
     assert.deepEqual([...many], [reference(SALT, 'a'), reference(SALT, 1), 0xffff, 0xffff, reference(SALT, '')]);
   });
 
+  test('the one-block path (midstate per salt, first word only) equals node:crypto for any salt and key', () => {
+    // Salts shorter and longer than the 12 bytes a midstate needs, keys around the 55-byte one-block limit.
+    const salts = ['', 'g', 'clean', 'clean_orders', "clean_orders'v2", 'é-salt', '😊😊😊', 'x'.repeat(60)];
+    const keys = ['', 'k', 'customer-1', 'ümlaut', '你好', 'a'.repeat(40), 'b'.repeat(41), 'c'.repeat(43), 'd'.repeat(44), 'e'.repeat(60), 42, -7];
+    for (const salt of salts) for (const k of keys) assert.equal(bucket(salt, k), reference(salt, k), `${salt} / ${k}`);
+    // Alternating salts go through the hasher cache.
+    fc.assert(fc.property(fc.array(fc.tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 60 })), { maxLength: 30 }), (pairs) => pairs.every(([salt, k]) => bucket(salt, k) === reference(salt, k))));
+    fc.assert(fc.property(fc.string({ maxLength: 16 }), fc.array(fc.string({ unit: 'binary', maxLength: 70 }), { maxLength: 40 }), (salt, ks) =>
+      [...bucketMany(salt, ks)].every((b, i) => b === reference(salt, ks[i]!))));
+  });
+
   test('a key inside a slice stays inside every larger slice', () => {
     const keys = stringKeys().slice(0, 20_000);
     const steps = [0, 1, 5, 10, 25, 50, 75, 99.99, 100];
