@@ -116,6 +116,9 @@ describe('sluice rollout: the CLI end to end through the real bin', () => {
     let s = status(root, 'ship');
     assert.deepEqual([s.state, s.stage, s.batchesInStage], ['progressing', 'dev/shadow', 0]);
     assert.ok(s.waitingFor.some((w) => /gate soak: .*0 of 1/.test(w)), s.waitingFor.join('; '));
+    const tick = json<{ name: string; state: string; waiting: string[] }[]>(sluice(root, ['--json', 'rollout', 'tick']), 'tick');
+    assert.deepEqual(tick.map((t) => [t.name, t.state]), [['ship', 'progressing']]);
+    assert.ok(tick[0]?.waiting.some((w) => /gate soak/.test(w)), 'the timer re-judges the gates; soak still waits for a batch');
 
     run(root, '2026-11-01');
     s = status(root, 'ship');

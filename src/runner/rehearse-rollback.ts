@@ -212,7 +212,7 @@ async function verifyRestored(copy: RehearsalCopy, before: RolloutState): Promis
       equal: pointer?.versionId === baseline.id && sameChecksum(published, base),
     });
   }
-  return out;
+  return out.sort((a, b) => a.environment.localeCompare(b.environment) || a.dataset.localeCompare(b.dataset) || a.partition.localeCompare(b.partition));
 }
 
 /** Every re-run downstream partition: a new run succeeded, and what is published equals its output. */

@@ -72,7 +72,7 @@ export function outcomeResult(o: DispatchOutcome): CommandResult {
   const rollback = s.kind === 'rolled_back' ? s.rollback : undefined;
   const lines = [`rollout ${o.rollout}: ${s.kind}${s.position ? ` at ${positionKey(s.position)}` : ''}`];
   for (const t of r.transitions) lines.push(`  ${describeMove(t)} by ${t.actor} (${t.event}): ${t.reason}`);
-  for (const v of r.verdicts) lines.push(`  gate ${v.gate} (${v.gateKind}): ${v.verdict} — ${v.reason}`);
+  for (const v of r.verdicts) if (v.verdict !== 'wait') lines.push(`  gate ${v.gate} (${v.gateKind}): ${v.verdict} — ${v.reason}`);
   for (const w of r.waiting ?? []) lines.push(`  waiting: ${w}`);
   if (rollback && r.transitions.some((t) => t.to.state === 'rolled_back')) {
     for (const p of rollback.republish) lines.push(`  republished ${p.environment} ${p.dataset} ${p.partition} <- ${p.outputVersion} (was ${p.replaces})`);

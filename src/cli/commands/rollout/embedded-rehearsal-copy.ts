@@ -15,13 +15,20 @@ export function existingWarehouse(ws: Workspace): (env: string) => Promise<DuckD
 /**
  * Consistent copies on the embedded engines. DuckDB: CHECKPOINT through the open connection (so the
  * file holds every committed change and the WAL is empty), then a file copy while this process
- * holds the database (DuckDB lets no other process write it meanwhile). SQLite: the online backup
+ * holds the database (DuckDB lets no other process open it meanwhile). SQLite: the online backup
  * API, a consistent snapshot even while other processes write in WAL mode.
  */
 export function embeddedRehearsalCopy(ws: Workspace): RehearsalDeps['copy'] {
   const real = existingWarehouse(ws);
   return async (dir, environments): Promise<RehearsalCopy> => {
     let bytes = 0;
+    // Open (and so lock) the warehouses first: while this process holds them no other process can
+    // run in those environments, so the store snapshot taken next agrees with the data copied after.
+    const sources = new Map<string, DuckDBWarehouse>();
+    for (const env of environments) {
+      const w = await real(env);
+      if (w) sources.set(env, w); // else never written: the copy starts empty too
+    }
     const storePath = join(dir, 'sluice.db');
     const source = new Database(ws.store.path, { readonly: true, fileMustExist: true });
     try {
@@ -31,9 +38,7 @@ export function embeddedRehearsalCopy(ws: Workspace): RehearsalDeps['copy'] {
     }
     bytes += statSync(storePath).size;
     const template = join(dir, 'warehouse-{env}.duckdb');
-    for (const env of environments) {
-      const w = await real(env);
-      if (!w) continue; // never written: the copy starts empty too
+    for (const [env, w] of sources) {
       await w.exec('CHECKPOINT');
       const to = template.replaceAll('{env}', env);
       copyFileSync(w.path, to);
