@@ -1,0 +1,182 @@
+// Every benchmark in one go: `npm run bench` (full sizes, as the issues name them) or
+// `npm run bench -- --quick` (small sizes, a smoke run). Prints every table and writes a Markdown
+// summary to bench/RESULTS.md (or --out FILE). Each bench measures its competitors side by side,
+// interleaved, and reports medians and ratios: on a shared 2-core machine absolute seconds are noisy.
+//   npx tsx bench/run-all.ts [--quick] [--only a,b] [--skip a,b] [--out FILE]
+// Bench names: overhead, layout, quality, flags, slice, rollback, shadow.
+import { existsSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { DuckDBEngine } from '../src/engine/duckdb/duckdb-engine.ts';
+import { flag, markdownTable, peakRssMiB } from './bench-util.ts';
+
+interface Bench {
+  readonly name: string;
+  readonly title: string;
+  /** Sizes in words, for the summary. */
+  readonly sizes: (quick: boolean) => string;
+  /** Returns the section's Markdown. */
+  readonly run: (quick: boolean) => Promise<string>;
+}
+
+const here = import.meta.dirname;
+const f3 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(3));
+const x2 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '' : `${x.toFixed(2)}x`);
+const n = (x: number): string => x.toLocaleString('en-US');
+const progress = (line: string): void => void process.stderr.write(`  ${line}\n`);
+
+/** Runs a bench file as a child process and returns its stdout (for a module without an exported runner). */
+function childProcess(file: string, args: readonly string[]): string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, file), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${file} exited with ${r.status}`);
+  return '```\n' + r.stdout.trim() + '\n```\n';
+}
+
+const BENCHES: readonly Bench[] = [
+  {
+    name: 'overhead',
+    title: 'Sluice overhead: `sluice run` of the demo pipeline vs the same SQL run directly through DuckDB',
+    sizes: (q) => `${n(q ? 200_000 : 10_000_000)} source rows, 3 repetitions, each a fresh process`,
+    run: async (q) => {
+      const { runOverheadBench } = await import('./run-overhead.bench.ts');
+      const rows = await runOverheadBench({ rows: q ? 200_000 : 10_000_000, repeats: 3 });
+      return markdownTable(rows.map((r) => ({ what: r.what, seconds: f3(r.seconds), ratio: x2(r.ratio) }))) + '\nAim: ratio ≤ 1.10 at 10 million rows.\n';
+    },
+  },
+  {
+    name: 'layout',
+    title: 'Storage layout: reading a published dataset vs a plain table; publish cost of one partition',
+    sizes: (q) => (q ? '100 partitions x 3 versions x 2,000 rows' : '1,000 partitions x 3 versions x 10,000 rows') + '; publish of 10k / 100k / 1M-row partitions into a large and a 10-partition dataset',
+    run: async (q) => {
+      const { runLayoutBench } = await import('./publish-layout.bench.ts');
+      const r = await runLayoutBench(q ? { partitions: 100, rowsPerPartition: 2_000 } : { partitions: 1000, rowsPerPartition: 10_000 });
+      return (
+        markdownTable([
+          { table: 'plain table', seconds: f3(r.scan.plain), ratio: x2(1) },
+          { table: `sluice published dataset (${n(r.scan.partitions)} partitions x 3 versions)`, seconds: f3(r.scan.published), ratio: x2(r.scan.ratio) },
+        ]) +
+        '\nAim: ≤ 1.2x a plain table at 1,000 partitions.\n\n' +
+        markdownTable(r.publish.map((p) => ({ 'dataset partitions': n(p.datasetPartitions), 'partition rows': n(p.partitionRows), 'publish seconds (median of 5)': f3(p.seconds) })))
+      );
+    },
+  },
+  {
+    name: 'quality',
+    title: 'Quality: fused checks and diff vs hand-written DuckDB queries',
+    sizes: (q) => `${n(q ? 500_000 : 10_000_000)}-row table for checks, two ${n(q ? 250_000 : 5_000_000)}-row tables for the diff, 3 repetitions`,
+    run: async (q) => {
+      const { runQualityBench } = await import('./quality.bench.ts');
+      const rows = await runQualityBench({ rows: q ? 500_000 : 10_000_000, repeats: 3, log: progress });
+      return markdownTable(rows.map((r) => ({ measure: r.name, seconds: f3(r.seconds), 'vs hand-written': x2(r.ratio), note: r.note ?? '' })));
+    },
+  },
+  {
+    name: 'flags',
+    title: 'Flag evaluation throughput, in process, vs unleash-client, GrowthBook, OpenFeature',
+    sizes: (q) => `${n(q ? 100_000 : 1_000_000)} distinct keys, 30 % sticky rollout + one IN constraint`,
+    run: async (q) => {
+      const { runFlagsBench } = await import('./flags-eval.bench.ts');
+      const rows = await runFlagsBench({ keys: q ? 100_000 : 1_000_000, print: false });
+      return markdownTable(rows.map((r) => ({ contender: r.contender, 'evaluations/s': n(r.evaluationsPerSecond), 'vs fastest peer': x2(r.vsFastestPeer), 'enabled share': r.enabledShare.toFixed(3) })));
+    },
+  },
+  {
+    name: 'slice',
+    title: 'Row-level slicing: publishing a 10 % canary slice vs publishing the baseline alone',
+    sizes: (q) => `one partition of ${n(q ? 500_000 : 10_000_000)} rows, 3 repetitions`,
+    run: async (q) => {
+      const file = join(here, 'slice-publish.bench.ts');
+      if (!existsSync(file)) return '(bench/slice-publish.bench.ts is not in this tree; skipped)\n';
+      interface SliceRow { measure: string; rows: number; seconds: number; ratio?: number; keysPerSecond?: number }
+      const mod = (await import(pathToFileURL(file).href)) as { runSliceBench?: (o: { rows: number; runs?: number; percent?: number }) => Promise<SliceRow[]> };
+      const rows = q ? 500_000 : 10_000_000;
+      if (typeof mod.runSliceBench !== 'function') return childProcess('slice-publish.bench.ts', ['--rows', String(rows)]);
+      const r = await mod.runSliceBench({ rows, runs: 3, percent: 10 });
+      return markdownTable(r.map((x) => ({ measure: x.measure, seconds: f3(x.seconds), 'vs baseline publish': x2(x.ratio), 'keys/s': x.keysPerSecond === undefined ? '' : n(Math.round(x.keysPerSecond)) })));
+    },
+  },
+  {
+    name: 'rollback',
+    title: 'Rollback: republishing baselines, against partitions and rows restored',
+    sizes: (q) => (q ? 'partitions 10, 100 x rows 10k, 100k (≤ 1M rows a case)' : 'partitions 10, 100, 1,000 x rows 10k … 10M (≤ 10M rows a case; 1 partition for 10M rows)') + ', 3 repetitions',
+    run: async (q) => {
+      const { runRollbackBench, formatRollbackBench } = await import('./rollback.bench.ts');
+      return formatRollbackBench(await runRollbackBench({ quick: q, repeats: 3, log: progress })) + '\nAim: ≤ 1 s per 10 million restored rows, growing with the rows restored only.\n';
+    },
+  },
+  {
+    name: 'shadow',
+    title: 'Shadow batch vs plain batch (computing twice plus diff)',
+    sizes: (q) => `one partition of ${n(q ? 300_000 : 10_000_000)} source rows, 3 repetitions`,
+    run: async (q) => {
+      const { runShadowBench, formatShadowBench } = await import('./shadow-cost.bench.ts');
+      return formatShadowBench(await runShadowBench({ rows: q ? 300_000 : 10_000_000, repeats: 3, log: progress }));
+    },
+  },
+];
+
+function listArg(name: string): string[] | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? process.argv[i + 1] : undefined;
+  return v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+}
+
+function stringArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function duckdbVersion(): Promise<string> {
+  const db = await DuckDBEngine.open(':memory:');
+  try {
+    return String((await db.query('SELECT version() AS v'))[0]?.['v'] ?? '?');
+  } finally {
+    await db.close();
+  }
+}
+
+export async function runAll(o: { quick: boolean; only?: readonly string[]; skip?: readonly string[]; out: string }): Promise<{ failed: string[] }> {
+  const unknown = [...(o.only ?? []), ...(o.skip ?? [])].filter((b) => !BENCHES.some((x) => x.name === b));
+  if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(', ')} (benches: ${BENCHES.map((b) => b.name).join(', ')})`);
+  const selected = BENCHES.filter((b) => (!o.only || o.only.includes(b.name)) && !(o.skip ?? []).includes(b.name));
+  const startLoad = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const header = [
+    `# Sluice benchmarks${o.quick ? ' (quick sizes)' : ''}`,
+    '',
+    `Generated by \`npm run bench${o.quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: Node ${process.version}, DuckDB ${await duckdbVersion()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average at start ${startLoad}.`,
+    'Every bench runs its competitors side by side in one process run, interleaved, and reports medians; trust the ratios more than the seconds.',
+    o.quick ? '\n**Quick sizes: a smoke run, not the sizes the issues name. Run `npm run bench` on an idle machine for those.**' : '',
+    '',
+  ];
+  const sections: string[] = [];
+  const failed: string[] = [];
+  const write = (): void => writeFileSync(o.out, [...header, ...sections, `\nLoad average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}; peak RSS of the bench process ${peakRssMiB()} MiB.\n`].join('\n'));
+  for (const b of selected) {
+    process.stderr.write(`\n== ${b.name}: ${b.sizes(o.quick)}\n`);
+    const t = performance.now();
+    let body: string;
+    try {
+      body = await b.run(o.quick);
+    } catch (e) {
+      failed.push(b.name);
+      body = `**failed:** ${e instanceof Error ? e.message : String(e)}\n`;
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    }
+    const took = (performance.now() - t) / 1000;
+    const section = `## ${b.title}\n\nSizes: ${b.sizes(o.quick)}. Took ${took.toFixed(0)} s.\n\n${body.trimEnd()}\n`;
+    process.stdout.write(`\n${section}`);
+    sections.push(section);
+    write();
+  }
+  process.stderr.write(`\nwrote ${relative(process.cwd(), o.out) || o.out}\n`);
+  return { failed };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { failed } = await runAll({ quick: flag('quick'), only: listArg('only'), skip: listArg('skip'), out: stringArg('out') ?? join(here, 'RESULTS.md') });
+  // Some contenders (unleash-client) keep timers alive; end explicitly.
+  process.exit(failed.length > 0 ? 1 : 0);
+}
