@@ -61,13 +61,14 @@ baseline: v1
 candidate: v2
 gates:
   soak: { kind: soak, min_batches: 1 }
+  soak2: { kind: soak, min_batches: 2 }
 environments:
   - name: dev
     stages:
       - { mode: shadow, gates: [soak] }
   - name: prod
     stages:
-      - { mode: full, gates: [soak] }
+      - { mode: full, gates: [soak2] }
 `;
 
 const BROKEN = `name: broken
@@ -189,6 +190,13 @@ describe('sluice rollout: the CLI end to end through the real bin', () => {
     assert.deepEqual([s.state, s.stage], ['progressing', 'prod/full']);
 
     run(root, '2026-11-01', 'prod');
+    assert.deepEqual([status(root, 'gated').state, status(root, 'gated').batchesInStage], ['progressing', 1]);
+    // A rehearsal across environments: dev only shadowed (nothing to restore), prod published the candidate.
+    const r = json<{ ok: boolean; environments: string[]; restored: { environment: string; partition: string; equal: boolean }[] }>(sluice(root, ['--json', 'rollout', 'rehearse', 'gated']), 'rehearse');
+    assert.equal(r.ok, true);
+    assert.deepEqual(r.environments, ['dev', 'prod']);
+    assert.deepEqual(r.restored.map((x) => [x.environment, x.partition, x.equal]), [['prod', '2026-11-01', true]]);
+    run(root, '2026-11-02', 'prod');
     assert.equal(status(root, 'gated').state, 'promoted');
     const md = ok(sluice(root, ['rollout', 'report', 'gated']), 'report').stdout;
     assert.match(md, /\*\*bob\*\* approved prod\/full/);
