@@ -131,10 +131,12 @@ export async function rehearseRollback(deps: RehearsalDeps, name: string, actor:
     const controller = new RolloutController({ project: copy.project, store: copy.store, clock: deps.clock, warehouseFor: (env) => copy.warehouseFor(env), metrics: deps.metrics, log });
     const problems: string[] = [];
     const assumedFinished: string[] = [];
+    // What is verified comes from the copy itself, so data, metadata and checks agree.
+    const copied = controller.state(name);
 
     const t1 = performance.now();
     try {
-      if (before.kind !== 'rolling_back') await controller.dispatch(name, { kind: 'rollback', actor, reason: `rehearsal by ${actor} (on a copy)` });
+      if (copied.kind !== 'rolling_back') await controller.dispatch(name, { kind: 'rollback', actor, reason: `rehearsal by ${actor} (on a copy)` });
       // Runs in flight never finish in the copy: treat them as finished without publishing.
       for (let s = controller.state(name); s.kind === 'rolling_back'; s = controller.state(name)) {
         const runId = s.waitingFor[0];
@@ -151,7 +153,7 @@ export async function rehearseRollback(deps: RehearsalDeps, name: string, actor:
     const rollback = after.kind === 'rolled_back' ? after.rollback : undefined;
 
     const t2 = performance.now();
-    const restored = await verifyRestored(copy, before);
+    const restored = await verifyRestored(copy, copied);
     for (const r of restored) if (!r.equal) problems.push(`${r.environment} ${r.dataset} ${r.partition} does not equal its baseline output ${r.baselineVersion} (shows ${r.publishedVersion ?? 'nothing'})`);
     const downstream = rollback ? await verifyDownstream(copy, rollback, lastRun) : [];
     for (const d of downstream) if (!d.equal) problems.push(`${d.environment} ${d.dataset} ${d.partition} did not recover: ${d.problem ?? 'differs from its re-run output'}`);
@@ -162,8 +164,8 @@ export async function rehearseRollback(deps: RehearsalDeps, name: string, actor:
     return {
       rollout: name,
       ok: problems.length === 0,
-      stateBefore: before.kind,
-      stageBefore: before.position ? `${before.position.environment}/${before.position.stageId}` : null,
+      stateBefore: copied.kind,
+      stageBefore: copied.position ? `${copied.position.environment}/${copied.position.stageId}` : null,
       stateAfter: after.kind,
       environments,
       copy: { bytes: copy.bytes, ms: copyMs },
