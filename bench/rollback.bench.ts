@@ -27,7 +27,7 @@ import { arg, flag, markdownTable, median, peakRssMiB } from './bench-util.ts';
 export interface RollbackBenchOptions {
   /** Cap on partitions × rows per partition of one case (default 10 million; quick 1 million). */
   readonly maxRows?: number;
-  /** Small sizes (partitions 10, 100; rows 10k, 100k; cap 1M). */
+  /** Small sizes (partitions 10, 100; rows 10k, 50k; cap 1M; smaller isolation and investigation blocks). */
   readonly quick?: boolean;
   /** Measured repetitions per side (median reported). Default 3. */
   readonly repeats?: number;
@@ -37,6 +37,8 @@ export interface RollbackBenchOptions {
   readonly isolation?: boolean;
   /** Run the investigation block (default true). */
   readonly investigate?: boolean;
+  /** Rows per partition (10 partitions) in the investigation block (default 1M; quick 30k). */
+  readonly investigateRows?: number;
   readonly memoryLimit?: string;
   readonly log?: (line: string) => void;
 }
@@ -203,12 +205,12 @@ async function copyFloor(w: DuckDBWarehouse, items: readonly PublishItem[]): Pro
 function gridCases(o: RollbackBenchOptions): { partitions: number; rows: number }[] {
   const max = o.maxRows ?? (o.quick ? 1_000_000 : 10_000_000);
   const parts = o.partitions ?? (o.quick ? [10, 100] : [10, 100, 1000]);
-  const rows = o.rowsPerPartition ?? (o.quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000, 10_000_000]);
+  const rows = o.rowsPerPartition ?? (o.quick ? [10_000, 50_000] : [10_000, 100_000, 1_000_000, 10_000_000]);
   const out: { partitions: number; rows: number }[] = [];
   for (const p of parts) for (const r of rows) if (p * r <= max) out.push({ partitions: p, rows: r });
-  // Rows per partition beyond what the smallest partition count allows under the cap: one partition.
-  const maxRows = Math.max(...rows);
-  if (!out.some((c) => c.rows === maxRows) && maxRows <= max && o.partitions === undefined) out.unshift({ partitions: 1, rows: maxRows });
+  // The largest rows per partition the cap allows but no listed partition count reaches: one partition.
+  const largest = Math.max(...rows.filter((r) => r <= max));
+  if (Number.isFinite(largest) && !out.some((c) => c.rows === largest) && o.partitions === undefined) out.unshift({ partitions: 1, rows: largest });
   return out;
 }
 
@@ -303,7 +305,7 @@ async function runIsolation(o: RollbackBenchOptions, repeats: number): Promise<I
 /** Ways to restore 10 partitions from a published 10 % canary composite, side by side. */
 async function runAlternatives(o: RollbackBenchOptions, repeats: number): Promise<NonNullable<RollbackBenchResult['alternatives']>> {
   const partitions = 10;
-  const rows = o.quick ? 30_000 : 1_000_000;
+  const rows = o.investigateRows ?? (o.quick ? 30_000 : 1_000_000);
   const percent = 10;
   const { w, done } = await openFresh(o, 'alternatives');
   try {

@@ -101,7 +101,7 @@ const BENCHES: readonly Bench[] = [
   {
     name: 'rollback',
     title: 'Rollback: republishing baselines, against partitions and rows restored',
-    sizes: (q) => (q ? 'partitions 10, 100 x rows 10k, 100k (≤ 1M rows a case)' : 'partitions 10, 100, 1,000 x rows 10k … 10M (≤ 10M rows a case; 1 partition for 10M rows)') + ', 3 repetitions',
+    sizes: (q) => (q ? 'partitions 10, 100 x rows 10k, 50k (≤ 1M rows a case)' : 'partitions 10, 100, 1,000 x rows 10k … 10M (≤ 10M rows a case; 1 partition for 10M rows)') + ', 3 repetitions',
     run: async (q) => {
       const { runRollbackBench, formatRollbackBench } = await import('./rollback.bench.ts');
       return formatRollbackBench(await runRollbackBench({ quick: q, repeats: 3, log: progress })) + '\nAim: ≤ 1 s per 10 million restored rows, growing with the rows restored only.\n';

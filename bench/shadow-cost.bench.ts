@@ -56,9 +56,9 @@ export interface ShadowBenchResult {
     readonly shadowCandidate: number;
     readonly plainDailyRevenue: number;
     readonly shadowDailyRevenue: number;
-    /** The rest of a run: binding sources, output checks and contract, publish, metadata. */
-    readonly plainRest: number;
-    readonly shadowRest: number;
+    /** Phases of the run outside the steps (from the runner's onPhase marks). */
+    readonly plainPhases: Phases;
+    readonly shadowPhases: Phases;
     /** One measurement each, on the last shadow batch's outputs: parts of the evidence. */
     readonly evidenceDiff: number;
     readonly evidenceChecks: number;
@@ -67,6 +67,24 @@ export interface ShadowBenchResult {
 }
 
 const PARTITION = '2026-11-01';
+
+/** Seconds of a run's phases outside its steps. */
+export interface Phases {
+  /** Start to sources bound (flag exposures, source binding and counts). */
+  readonly bind: number;
+  /** Last step done to before publish: checks and contract on each dataset's output. */
+  readonly validate: number;
+  /** The publish transaction. */
+  readonly publish: number;
+  /** After publish: profile of the output, audit, run record. */
+  readonly after: number;
+}
+
+interface Timed<T> {
+  readonly s: number;
+  readonly v: T;
+  readonly phases: Phases;
+}
 
 /** A scaffolded demo project with one partition of `rows` orders in Parquet (as bench/run-overhead does). */
 async function makeProject(dir: string, rows: number): Promise<string> {
@@ -117,6 +135,15 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
       const shadowFlags = flags.snapshot(env);
       const deps = { project, warehouse, store, clock };
       const run = (snapshot: typeof plainFlags): Promise<RunResult> => runPipeline(deps, { pipeline: 'orders', partition: PARTITION, environment: env, actor: 'bench', flags: snapshot });
+      /** One run, timed, with the runner's phase marks. */
+      const timedRun = async (snapshot: typeof plainFlags): Promise<Timed<RunResult>> => {
+        const t0 = performance.now();
+        const marks = new Map<string, number>();
+        const v = await runPipeline(deps, { pipeline: 'orders', partition: PARTITION, environment: env, actor: 'bench', flags: snapshot, onPhase: (phase) => void marks.set(phase, performance.now()) });
+        const end = performance.now();
+        const at = (k: string): number => marks.get(k) ?? Number.NaN;
+        return { s: (end - t0) / 1000, v, phases: { bind: (at('sources-bound') - t0) / 1000, validate: (at('before-publish') - at('step-done')) / 1000, publish: (at('published') - at('before-publish')) / 1000, after: (end - at('published')) / 1000 } };
+      };
       const evidence = (r: RunResult): ReturnType<typeof gatherEvidence> => gatherEvidence({ warehouse, clock }, pipeline, [{ pipeline: 'orders', step: 'clean_orders' }], r.steps, { drift });
 
       const timed = async <T>(fn: () => Promise<T>): Promise<{ s: number; v: T }> => {
@@ -133,18 +160,19 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
       if (stepOf(warmPlain, 'clean_orders')?.exposure.kind !== 'single') throw new Error('the plain run computed more than one version');
 
       const s = { plain: [] as number[], shadow: [] as number[], both: [] as number[], ev: [] as number[], cr: [] as number[], er: [] as number[] };
-      const b = { pc: [] as number[], sb: [] as number[], sc: [] as number[], pd: [] as number[], sd: [] as number[], pr: [] as number[], sr: [] as number[] };
+      const b = { pc: [] as number[], sb: [] as number[], sc: [] as number[], pd: [] as number[], sd: [] as number[] };
+      const ph = { plain: [] as Phases[], shadow: [] as Phases[] };
       let last: { run: RunResult; ev: Awaited<ReturnType<typeof gatherEvidence>> } | undefined;
       for (let i = 0; i < repeats; i++) {
         log(`shadow: repetition ${i + 1}/${repeats}`);
-        let plain!: { s: number; v: RunResult };
-        let shadow!: { s: number; v: RunResult };
+        let plain!: Timed<RunResult>;
+        let shadow!: Timed<RunResult>;
         let ev!: { s: number; v: Awaited<ReturnType<typeof gatherEvidence>> };
         // Alternate which side goes first.
         for (const side of i % 2 === 0 ? (['plain', 'shadow'] as const) : (['shadow', 'plain'] as const)) {
-          if (side === 'plain') plain = await timed(() => run(plainFlags));
+          if (side === 'plain') plain = await timedRun(plainFlags);
           else {
-            shadow = await timed(() => run(shadowFlags));
+            shadow = await timedRun(shadowFlags);
             ev = await timed(() => evidence(shadow.v));
           }
         }
@@ -163,8 +191,8 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
         b.sc.push((sc?.candidateMs ?? 0) / 1000);
         b.pd.push(pd / 1000);
         b.sd.push(sd / 1000);
-        b.pr.push(plain.s - ((pc?.durationMs ?? 0) + pd) / 1000);
-        b.sr.push(shadow.s - ((sc?.durationMs ?? 0) + sd) / 1000);
+        ph.plain.push(plain.phases);
+        ph.shadow.push(shadow.phases);
         last = { run: shadow.v, ev: ev.v };
       }
       if (!last) throw new Error('no repetitions');
@@ -197,8 +225,8 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
           shadowCandidate: median(b.sc),
           plainDailyRevenue: median(b.pd),
           shadowDailyRevenue: median(b.sd),
-          plainRest: median(b.pr),
-          shadowRest: median(b.sr),
+          plainPhases: medianPhases(ph.plain),
+          shadowPhases: medianPhases(ph.shadow),
           evidenceDiff,
           evidenceChecks,
         },
@@ -211,6 +239,10 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function medianPhases(xs: readonly Phases[]): Phases {
+  return { bind: median(xs.map((x) => x.bind)), validate: median(xs.map((x) => x.validate)), publish: median(xs.map((x) => x.publish)), after: median(xs.map((x) => x.after)) };
 }
 
 /** The result as Markdown. */
@@ -229,7 +261,10 @@ export function formatShadowBench(r: ShadowBenchResult): string {
     markdownTable([
       { part: 'clean_orders', plain: f(b.plainCleanOrders), shadow: `${f(b.shadowBaseline)} (v1) + ${f(b.shadowCandidate)} (v2)` },
       { part: 'daily_revenue', plain: f(b.plainDailyRevenue), shadow: f(b.shadowDailyRevenue) },
-      { part: 'rest of the run (sources, output checks + contract, publish, metadata)', plain: f(b.plainRest), shadow: f(b.shadowRest) },
+      { part: 'bind sources (flags, source views, row counts)', plain: f(b.plainPhases.bind), shadow: f(b.shadowPhases.bind) },
+      { part: 'checks + contract on the outputs, before publish', plain: f(b.plainPhases.validate), shadow: f(b.shadowPhases.validate) },
+      { part: 'publish (one transaction)', plain: f(b.plainPhases.publish), shadow: f(b.shadowPhases.publish) },
+      { part: 'after publish (profile, audit, run record)', plain: f(b.plainPhases.after), shadow: f(b.shadowPhases.after) },
       { part: 'evidence (gatherEvidence)', plain: '', shadow: f(r.evidenceSeconds) },
       { part: '  of which diff (diffTables, one measurement)', plain: '', shadow: f(b.evidenceDiff) },
       { part: '  of which checks on v2 (runChecks, one measurement)', plain: '', shadow: f(b.evidenceChecks) },
