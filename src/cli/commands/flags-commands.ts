@@ -5,7 +5,7 @@ import { loadProject } from '../../config/load-project.ts';
 import { evaluate } from '../../flags/evaluate.ts';
 import { contextFromPairs, type EvaluationContext } from '../../flags/evaluation-context.ts';
 import { formatExplanation } from '../../flags/explanation.ts';
-import { flagSet, type FlagDefinition } from '../../flags/flag.ts';
+import { flagSet, type FlagDefinition, type Segment } from '../../flags/flag.ts';
 import { FlagStates, stateOf, type FlagHistoryEntry, type FlagState } from '../../flags/flag-states.ts';
 import { writeSnapshot } from '../../flags/flag-snapshot.ts';
 import { parseFlagFile } from '../../flags/parse-flag-file.ts';
@@ -123,7 +123,7 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
       const states = flagStates(ws);
       const f = states.flag(ws.environment, name);
       const last = latest(states, ws.environment, name);
-      const segments = new Map();
+      const segments = new Map<string, Segment>();
       const doc = flagDoc(f, segments);
       const yaml = toYaml(segments.size ? { segments: segmentsDoc(segments), flags: [doc] } : doc);
       const head = `# ${name} in ${ws.environment}: revision ${last.revision}, set by ${last.actor}${last.at ? ` at ${last.at}` : ''}${last.reason ? ` (${last.reason})` : ''}`;
@@ -244,14 +244,14 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
       mkdirSync(dirname(outFile), { recursive: true });
       writeFileSync(outFile, r.result.text);
       const shown = relative(process.cwd(), outFile) || outFile;
-      const json_ = { file, out: outFile, flags: r.result.flags.map((f) => f.name), notes: r.result.notes, skipped: r.result.skipped };
+      const summary = { file, out: outFile, flags: r.result.flags.map((f) => f.name), notes: r.result.notes, skipped: r.result.skipped };
       const text = [
         `imported ${r.result.flags.length} flag(s) from ${file} into ${shown}`,
         ...r.result.flags.map((f) => `  ${f.name} (${f.type}, ${f.enabled ? 'enabled' : 'disabled'}, ${strategiesSummary(f.strategies)})`),
         ...r.result.skipped.map((s) => `  skipped ${s.flag}: ${s.reason}`),
         ...r.result.notes.map((n) => `  note: ${n}`),
       ].join('\n');
-      out({ json: json_, text });
+      out({ json: summary, text });
     });
 
   flags

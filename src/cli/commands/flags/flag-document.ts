@@ -137,9 +137,9 @@ export function flagDoc(flag: FlagDefinition, segments: Map<string, Segment> = n
   };
 }
 
-export function segmentsDoc(segments: ReadonlyMap<string, Segment>): Doc {
+export function segmentsDoc(segments: ReadonlyMap<string, Segment>, note: (s: string) => void = () => {}): Doc {
   const out: Doc = {};
-  for (const [name, seg] of segments) out[name] = seg.constraints.map((c) => constraintDoc(c, () => {}));
+  for (const [name, seg] of segments) out[name] = seg.constraints.map((c) => constraintDoc(c, (n) => note(`segment ${name}: ${n}`)));
   return out;
 }
 
@@ -148,7 +148,7 @@ export function flagsDocument(flags: readonly FlagDefinition[]): FlagDocument {
   const segments = new Map<string, Segment>();
   const notes: string[] = [];
   const list = flags.map((f) => flagDoc(f, segments, (n) => notes.push(`${f.name}: ${n}`)));
-  return { document: { ...(segments.size ? { segments: segmentsDoc(segments) } : {}), flags: list }, notes };
+  return { document: { ...(segments.size ? { segments: segmentsDoc(segments, (n) => notes.push(n)) } : {}), flags: list }, notes };
 }
 
 /**
