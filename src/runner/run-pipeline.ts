@@ -243,7 +243,11 @@ async function checkDatasetOutput(warehouse: Warehouse, dataset: Dataset, out: O
     }
   }
   const newest = dataset.eventTime ? `max(${quoteIdent(dataset.eventTime)})::VARCHAR` : 'NULL';
-  const [r] = await warehouse.query(`SELECT count(*) FILTER (WHERE ${quoteIdent(dataset.partitionColumn)}::VARCHAR IS DISTINCT FROM ${quoteLiteral(partition)})::BIGINT AS outside, ${newest} AS newest FROM ${out.table}`);
+  // The literal is cast once to the column's type (not the column to text on every row).
+  const pcol = quoteIdent(dataset.partitionColumn);
+  const [r] = await warehouse.query(`SELECT count(*) FILTER (WHERE ${pcol} IS DISTINCT FROM ${quoteLiteral(partition)})::BIGINT AS outside, ${newest} AS newest FROM ${out.table}`).catch((e: unknown) => {
+    throw new SluiceError('USAGE', `partition "${partition}" is not a value of ${dataset.name}.${dataset.partitionColumn}: ${messageOf(e)}`, { field: 'partition' });
+  });
   const outside = Number(r?.['outside'] ?? 0);
   if (outside > 0) {
     throw new SluiceError('DATA_INVALID', `dataset ${dataset.name}: ${outside} rows of step ${out.step} (${out.stepVersion}) have ${dataset.partitionColumn} other than partition ${partition}`, { step: out.step, version: out.stepVersion });
