@@ -33,8 +33,9 @@ export function registerDiffCommand(program: Command, emit: Emit): void {
       const { dataset } = findDataset(ws.project, name);
       const key = dataset.primaryKey.length > 0 ? dataset.primaryKey : (contractOf(ws.project, dataset)?.current.primaryKey ?? []);
       if (key.length === 0) throw new SluiceError('USAGE', `dataset ${name} has no primary_key to join the versions on; declare one in its pipeline`, { field: `datasets.${name}.primary_key` });
-      const [a, b] = await Promise.all(o.versions.map((v, i) => resolveOutputVersion(ws.warehouse, dataset, o.partition, v, `--versions.${i}`)));
-      if (!a || !b) throw new SluiceError('INTERNAL', 'versions vanished');
+      // One after the other: a refused first version must not leave a query running while the workspace closes.
+      const a = await resolveOutputVersion(ws.warehouse, dataset, o.partition, o.versions[0] ?? '', '--versions.0');
+      const b = await resolveOutputVersion(ws.warehouse, dataset, o.partition, o.versions[1] ?? '', '--versions.1');
       const diff = await diffTables(ws.warehouse, a.version.table, b.version.table, { key, sampleSize: positiveInt(o.sample, '--sample') });
       const drift = o.drift ? await columnDrift(ws.warehouse, a.version.table, b.version.table, { columns: diff.columns }) : [];
       const label = (v: typeof a): string => `${v.version.id} (${v.version.stepVersion}${v.published ? ', published' : ''})`;
