@@ -57,7 +57,9 @@ export async function columnDrift(engine: SqlEngine, baseline: string, candidate
   const dialect = options.dialect ?? qualityDialectFor(engine);
   const nBins = options.bins ?? 10;
   const maxCats = options.maxCategories ?? 50;
-  const [bc, cc] = await Promise.all([describeTable(engine, baseline, dialect), describeTable(engine, candidate, dialect)]);
+  // One after the other: a missing table must not leave the other query running when the caller closes the engine.
+  const bc = await describeTable(engine, baseline, dialect);
+  const cc = await describeTable(engine, candidate, dialect);
   const names = options.columns ?? bc.map((c) => c.name).filter((n) => cc.some((c) => c.name === n));
   const out: ColumnDrift[] = [];
   for (const name of names) {

@@ -64,7 +64,9 @@ export async function diffTables(engine: SqlEngine, left: string, right: string,
     queries.push(sql);
     return engine.query(sql);
   };
-  const [lc, rc] = await Promise.all([describeTable(engine, left, dialect), describeTable(engine, right, dialect)]);
+  // One after the other: a missing table must not leave the other query running when the caller closes the engine.
+  const lc = await describeTable(engine, left, dialect);
+  const rc = await describeTable(engine, right, dialect);
   const ln = lc.map((c) => c.name);
   const rn = rc.map((c) => c.name);
   const missingKey = options.key.filter((k) => !ln.includes(k) || !rn.includes(k));
