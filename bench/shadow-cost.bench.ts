@@ -144,7 +144,7 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
         const at = (k: string): number => marks.get(k) ?? Number.NaN;
         return { s: (end - t0) / 1000, v, phases: { bind: (at('sources-bound') - t0) / 1000, validate: (at('before-publish') - at('step-done')) / 1000, publish: (at('published') - at('before-publish')) / 1000, after: (end - at('published')) / 1000 } };
       };
-      const evidence = (r: RunResult): ReturnType<typeof gatherEvidence> => gatherEvidence({ warehouse, clock }, pipeline, [{ pipeline: 'orders', step: 'clean_orders' }], r.steps, { drift });
+      const evidence = (r: RunResult): ReturnType<typeof gatherEvidence> => gatherEvidence({ project: deps.project, warehouse, clock }, pipeline, [{ pipeline: 'orders', step: 'clean_orders' }], r.steps, { drift });
 
       const timed = async <T>(fn: () => Promise<T>): Promise<{ s: number; v: T }> => {
         const t = performance.now();

@@ -93,6 +93,10 @@ describe('contracts: a run whose output breaks its dataset contract is not publi
     const gone = sluice([...p, 'run', 'orders', '--partition', P1]);
     assert.equal(gone.code, 3);
     assert.match(gone.stderr, /pipelines\/orders\.yaml:\d+ datasets\.cleaned_orders\.contract: contract contracts\/cleaned_orders not found/);
+    // Contracts are part of the project: while one is missing every command refuses, naming it.
+    assert.equal(sluice([...p, 'publications', 'cleaned_orders']).code, 3);
+    renameSync(join(root, 'contracts/elsewhere'), join(root, 'contracts/cleaned_orders'));
+    writeFileSync(join(root, 'contracts/cleaned_orders/v2.yaml'), readFileSync(join(root, 'contracts/cleaned_orders/v1.yaml'), 'utf8').replace(/version: 1/, 'version: 2'));
     assert.equal(sluice([...p, '--json', 'publications', 'cleaned_orders']).stdout.trim(), '[]', 'nothing was ever published');
   });
 });

@@ -8,6 +8,7 @@ import { pipelineSchema, projectSchema } from './schemas.ts';
 import { tableReferences } from './sql-references.ts';
 import { parseChecks } from '../quality/parse-checks.ts';
 import { parseFlagFile } from '../flags/parse-flag-file.ts';
+import { loadContracts } from './load-contracts.ts';
 import type { FlagDefinition } from '../flags/flag.ts';
 import type { Dataset, Pipeline, Project, Source, Step, StepVersion } from './project-model.ts';
 
@@ -67,6 +68,8 @@ export function loadProject(dir: string): LoadResult {
   // Scope checks need every pipeline; when one failed to load they would only repeat its problem.
   const pipelinesComplete = problems.length === 0;
   const flags = withImplicitStepFlags(loadFlags(root, pipelines, problems, pipelinesComplete), pipelines);
+  // Contracts are checked with the project, so `sluice validate` and every command report them up front.
+  if (pipelinesComplete) problems.push(...loadContracts(root, pipelines).problems);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,

@@ -1,7 +1,8 @@
-import type { Dataset, Pipeline } from '../config/project-model.ts';
+import type { Dataset, Pipeline, Project } from '../config/project-model.ts';
 import { quoteIdent } from '../engine/sql.ts';
 import type { Warehouse } from '../engine/warehouse.ts';
-import { runChecks } from '../quality/run-checks.ts';
+import { datasetContract } from '../config/load-contracts.ts';
+import { checkOutput } from './validate-output.ts';
 import { diffTables } from '../quality/diff-tables.ts';
 import { columnDrift } from '../quality/column-drift.ts';
 import type { BatchEvidence, CheckResult, ColumnDiff, MetricValues } from '../rollout/gate-evidence.ts';
@@ -21,7 +22,7 @@ export interface EvidenceOptions {
  * of both sides. Counts and statistics only; rows stay in the engine.
  */
 export async function gatherEvidence(
-  deps: { warehouse: Warehouse; clock: Clock },
+  deps: { project: Project; warehouse: Warehouse; clock: Clock },
   pipeline: Pipeline,
   steps: readonly StepRef[],
   outcomes: readonly StepOutcome[],
@@ -55,8 +56,14 @@ export async function gatherEvidence(
     Object.assign(candidateMetrics, await tableMetrics(deps.warehouse, o.candidateOutput.table));
     const dataset: Dataset | undefined = datasets[0];
     for (const d of datasets) {
-      if (d.checks.length === 0) continue;
-      const report = await runChecks(deps.warehouse, o.candidateOutput.table, d.checks, { now: deps.clock.now(), indexColumns: d.primaryKey, sampleSize: 5 });
+      // The candidate's own output against the dataset's checks and its current contract.
+      const contract = datasetContract(deps.project, d);
+      if (d.checks.length === 0 && !contract) continue;
+      const { report, validation } = await checkOutput(deps, d, o.candidateOutput.table, contract, deps.clock.now());
+      if (contract && validation) {
+        const broken = validation.violations.filter((v) => v.breaking);
+        checks.push({ name: 'contract', success: broken.length === 0, severity: 'error', observed: broken.length, message: broken.length ? broken.map((v) => v.message).join('; ') : `contract v${contract.current.version} holds` });
+      }
       for (const r of report.results) {
         checks.push({ name: r.id, success: r.success, severity: r.severity, observed: typeof r.observedValue === 'number' ? r.observedValue : r.unexpectedCount, message: r.message });
       }

@@ -349,7 +349,7 @@ export class RolloutController {
       const pipeline = this.deps.project.pipelines.get(req.pipeline);
       if (!pipeline) continue;
       const needsDrift = p.environments.some((e) => e.stages.some((s) => s.gates.some((g) => g.kind === 'diff' && (g.maxPsi !== undefined || g.maxKs !== undefined))));
-      const gathered = await gatherEvidence({ warehouse: deps.warehouse, clock: this.deps.clock }, pipeline, p.steps, result.steps, { drift: needsDrift });
+      const gathered = await gatherEvidence({ project: this.deps.project, warehouse: deps.warehouse, clock: this.deps.clock }, pipeline, p.steps, result.steps, { drift: needsDrift });
       const { evidence, success } = gathered;
       let publications = gathered.publications;
       const stage = stages.get(p.name);

@@ -13,3 +13,12 @@ test('duckdb engine returns plain values and rolls back failed transactions', as
   }), /no_such_table/);
   assert.deepEqual(await db.query('select count(*) c from t'), [{ c: 0 }]);
 });
+
+test('closing while a statement runs lets the statement settle first', async () => {
+  const db = await DuckDBEngine.open(':memory:');
+  const slow = db.query('SELECT count(*) AS n FROM range(30000000) a, range(2) b');
+  await db.close();
+  const rows = await slow;
+  assert.deepEqual(rows, [{ n: 60000000 }]);
+  await assert.rejects(db.query('SELECT 1'), /closed/);
+});

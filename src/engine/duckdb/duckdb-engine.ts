@@ -17,6 +17,8 @@ export class DuckDBEngine implements SqlEngine, AsyncDisposable {
   readonly dialect = 'duckdb' as const;
   private closed = false;
   private inTransaction = false;
+  /** Statements still running: close() waits for them, so none is left unsettled. */
+  private readonly running = new Set<Promise<unknown>>();
 
   private constructor(
     readonly path: string,
@@ -69,6 +71,7 @@ export class DuckDBEngine implements SqlEngine, AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.allSettled([...this.running]);
     this.conn.closeSync();
     this.instance.closeSync();
   }
@@ -79,10 +82,14 @@ export class DuckDBEngine implements SqlEngine, AsyncDisposable {
 
   private async run(sql: string): Promise<DuckDBResultReader> {
     if (this.closed) throw new SluiceError('INTERNAL', `DuckDB database ${this.path} is closed`);
+    const p = this.conn.runAndReadAll(sql);
+    this.running.add(p);
     try {
-      return await this.conn.runAndReadAll(sql);
+      return await p;
     } catch (e) {
       throw new SluiceError('SQL_FAILED', messageOf(e), {}, [], { cause: e });
+    } finally {
+      this.running.delete(p);
     }
   }
 }
