@@ -110,10 +110,10 @@ const BENCHES: readonly Bench[] = [
   {
     name: 'shadow',
     title: 'Shadow batch vs plain batch (computing twice plus diff)',
-    sizes: (q) => `one partition of ${n(q ? 300_000 : 10_000_000)} source rows, 3 repetitions`,
+    sizes: (q) => `one partition of ${n(q ? 1_000_000 : 10_000_000)} source rows, 3 repetitions`,
     run: async (q) => {
       const { runShadowBench, formatShadowBench } = await import('./shadow-cost.bench.ts');
-      return formatShadowBench(await runShadowBench({ rows: q ? 300_000 : 10_000_000, repeats: 3, log: progress }));
+      return formatShadowBench(await runShadowBench({ rows: q ? 1_000_000 : 10_000_000, repeats: 3, log: progress }));
     },
   },
 ];
