@@ -189,12 +189,21 @@ export class RolloutController {
       if (a.kind === 'set_flag_exposure') {
         for (const step of a.steps) this.setExposure(a.environment, step, a.baseline, a.candidate, a.exposure, plan.name);
       } else if (a.kind === 'republish') {
-        for (const item of a.items) {
-          const w = await this.deps.warehouseFor(item.environment);
-          const ds = pipelineOfDataset(this.deps.project, item.dataset)?.datasets.get(item.dataset);
-          if (!ds) throw new SluiceError('NOT_FOUND', `rollback: unknown dataset ${item.dataset}`);
-          const [p] = await w.publish([{ dataset: item.dataset, partitionColumn: ds.partitionColumn, partition: item.partition, versionId: item.outputVersion }], { runId: null, actor: 'sluice', reason: `rollback of ${plan.name}`, at: this.deps.clock.now() });
-          this.deps.store.appendAudit({ actor: 'sluice', action: 'republish', target: `dataset/${item.dataset}/${item.partition}`, reason: `rollback of ${plan.name}`, details: { environment: item.environment, version: item.outputVersion, previous: p?.previousVersionId ?? null } }, this.deps.clock.now());
+        // One transaction per environment: a rollback's partitions come back together or not at all.
+        for (const environment of [...new Set(a.items.map((i) => i.environment))]) {
+          const items = a.items.filter((i) => i.environment === environment);
+          const w = await this.deps.warehouseFor(environment);
+          const publishItems = items.map((item) => {
+            const ds = pipelineOfDataset(this.deps.project, item.dataset)?.datasets.get(item.dataset);
+            if (!ds) throw new SluiceError('NOT_FOUND', `rollback: unknown dataset ${item.dataset}`);
+            return { dataset: item.dataset, partitionColumn: ds.partitionColumn, partition: item.partition, versionId: item.outputVersion };
+          });
+          const pubs = await w.publish(publishItems, { runId: null, actor: 'sluice', reason: `rollback of ${plan.name}`, at: this.deps.clock.now() });
+          this.deps.store.transaction(() => {
+            for (const p of pubs) {
+              this.deps.store.appendAudit({ actor: 'sluice', action: 'republish', target: `dataset/${p.dataset}/${p.partition}`, reason: `rollback of ${plan.name}`, details: { environment, version: p.versionId, previous: p.previousVersionId } }, this.deps.clock.now());
+            }
+          });
         }
       } else if (a.kind === 'rerun_downstream') {
         for (const item of a.items) await this.rerunDownstream(item.environment, item.dataset, item.partitions, plan.name);

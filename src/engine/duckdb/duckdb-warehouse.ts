@@ -165,35 +165,68 @@ export class DuckDBWarehouse implements Warehouse {
   }
 
   async publish(items: readonly PublishItem[], meta: { runId: number | null; actor: string; reason: string; at: Date }): Promise<Publication[]> {
-    // Resolve and check everything before the transaction, so a bad item changes nothing.
-    const resolved = [] as { item: PublishItem; version: OutputVersion }[];
-    for (const item of items) {
-      const version = await this.outputVersion(item.versionId);
+    if (items.length === 0) return [];
+    // Resolve and check everything before the transaction, so a bad item changes nothing. Metadata
+    // is read in a few set-wise queries: per-partition round trips dominated small publishes.
+    const ids = [...new Set(items.map((i) => i.versionId))];
+    const versions = new Map((await this.db.query(`SELECT * FROM ${META}.output_versions WHERE id IN (${ids.map(quoteLiteral).join(', ')})`)).map(toOutputVersion).map((v) => [v.id, v]));
+    const resolved = items.map((item) => {
+      const version = versions.get(item.versionId);
       if (!version) throw new SluiceError('NOT_FOUND', `no output version ${item.versionId}`, { field: 'version' });
       if (version.partition !== item.partition) {
         throw new SluiceError('USAGE', `output version ${item.versionId} holds partition ${version.partition}, not ${item.partition}`);
       }
-      resolved.push({ item, version });
-    }
+      return { item, version };
+    });
+    const datasets = [...new Set(items.map((i) => i.dataset))];
     return this.db.transaction(async () => {
-      const out: Publication[] = [];
-      for (const { item, version } of resolved) {
-        const target = await this.datasetTable(item.dataset);
-        await this.db.exec(`CREATE TABLE IF NOT EXISTS ${target} AS SELECT * FROM ${version.table} LIMIT 0`);
-        await this.checkSameColumns(item.dataset, target, version);
-        const [prev] = await this.db.query(`SELECT version_id FROM ${META}.publications WHERE dataset = ${quoteLiteral(item.dataset)} AND partition = ${quoteLiteral(item.partition)}`);
-        const previousVersionId = prev ? String(prev['version_id']) : null;
-        await this.db.exec(`DELETE FROM ${target} WHERE ${quoteIdent(item.partitionColumn)} = ${quoteLiteral(item.partition)}`);
-        await this.db.exec(`INSERT INTO ${target} BY NAME SELECT * FROM ${version.table}`);
-        const [s] = await this.db.query(`SELECT nextval('${META}.publication_seq')::BIGINT AS seq`);
-        const seq = Number(s?.['seq']);
-        await this.db.exec(`INSERT OR REPLACE INTO ${META}.publications VALUES (${quoteLiteral(item.dataset)}, ${quoteLiteral(item.partition)}, ${quoteLiteral(item.versionId)}, ${seq})`);
-        const at = meta.at.toISOString();
-        await this.db.exec(`INSERT INTO ${META}.publication_log VALUES (${seq}, ${quoteLiteral(item.dataset)}, ${quoteLiteral(item.partition)}, ${quoteLiteral(item.versionId)}, ${previousVersionId === null ? 'NULL' : quoteLiteral(previousVersionId)}, ${quoteLiteral(at)}, ${meta.runId ?? 'NULL'}, ${quoteLiteral(meta.actor)}, ${quoteLiteral(meta.reason)})`);
-        out.push({ dataset: item.dataset, partition: item.partition, versionId: item.versionId, previousVersionId, publishedAt: at, runId: meta.runId, actor: meta.actor, reason: meta.reason, seq });
+      const targets = new Map<string, string>();
+      for (const ds of datasets) {
+        const first = resolved.find((r) => r.item.dataset === ds);
+        const target = await this.datasetTable(ds);
+        targets.set(ds, target);
+        if (first) await this.db.exec(`CREATE TABLE IF NOT EXISTS ${target} AS SELECT * FROM ${first.version.table} LIMIT 0`);
       }
+      const columns = await this.columnSignatures(datasets, ids);
+      for (const { item, version } of resolved) {
+        const have = columns.get(`main.${item.dataset}`) ?? '';
+        const got = columns.get(`${VERSIONS}.${version.id}`) ?? '';
+        if (have !== got) {
+          throw new SluiceError('DATA_INVALID', `output ${version.id} of step ${version.step} (${version.stepVersion}) has columns (${got}) but dataset ${item.dataset} has (${have})`, { step: version.step, version: version.stepVersion });
+        }
+      }
+      const previous = new Map((await this.db.query(`SELECT dataset, partition, version_id FROM ${META}.publications WHERE dataset IN (${datasets.map(quoteLiteral).join(', ')})`)).map((r) => [`${String(r['dataset'])}\0${String(r['partition'])}`, String(r['version_id'])]));
+      const seqs = (await this.db.query(`SELECT nextval('${META}.publication_seq')::BIGINT AS seq FROM range(${resolved.length})`)).map((r) => Number(r['seq'])).sort((a, b) => a - b);
+      const at = meta.at.toISOString();
+      const out: Publication[] = [];
+      for (const [k, { item }] of resolved.entries()) {
+        const target = targets.get(item.dataset) ?? '';
+        const key = `${item.dataset}\0${item.partition}`;
+        const previousVersionId = previous.get(key) ?? null;
+        await this.db.exec(`DELETE FROM ${target} WHERE ${quoteIdent(item.partitionColumn)} = ${quoteLiteral(item.partition)}`);
+        await this.db.exec(`INSERT INTO ${target} BY NAME SELECT * FROM ${versionTable(item.versionId)}`);
+        previous.set(key, item.versionId);
+        out.push({ dataset: item.dataset, partition: item.partition, versionId: item.versionId, previousVersionId, publishedAt: at, runId: meta.runId, actor: meta.actor, reason: meta.reason, seq: seqs[k] ?? 0 });
+      }
+      // The pointer of each partition is its last publication in this call; the log keeps all of them.
+      const latest = new Map(out.map((p) => [`${p.dataset}\0${p.partition}`, p]));
+      await this.db.exec(`INSERT OR REPLACE INTO ${META}.publications VALUES ${[...latest.values()].map((p) => `(${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.seq})`).join(', ')}`);
+      await this.db.exec(`INSERT INTO ${META}.publication_log VALUES ${out.map((p) => `(${p.seq}, ${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.previousVersionId === null ? 'NULL' : quoteLiteral(p.previousVersionId)}, ${quoteLiteral(at)}, ${meta.runId ?? 'NULL'}, ${quoteLiteral(meta.actor)}, ${quoteLiteral(meta.reason)})`).join(', ')}`);
       return out;
     });
+  }
+
+  /** "schema.table" -> its columns as a comparable signature, for dataset tables and version tables at once. */
+  private async columnSignatures(datasets: readonly string[], versionIds: readonly string[]): Promise<Map<string, string>> {
+    const rows = await this.db.query(`SELECT schema_name, table_name, lower(column_name) || ' ' || data_type AS col FROM duckdb_columns()
+      WHERE database_name = current_database()
+        AND ((schema_name = 'main' AND table_name IN (${datasets.map(quoteLiteral).join(', ')})) OR (schema_name = '${VERSIONS}' AND table_name IN (${versionIds.map(quoteLiteral).join(', ')})))`);
+    const byTable = new Map<string, string[]>();
+    for (const r of rows) {
+      const k = `${String(r['schema_name'])}.${String(r['table_name'])}`;
+      byTable.set(k, [...(byTable.get(k) ?? []), String(r['col'])]);
+    }
+    return new Map([...byTable].map(([k, cols]) => [k, cols.sort().join(', ')]));
   }
 
   /** `"<database>".main."<dataset>"`: fully qualified, because a run's temp views may share a dataset's name. */
@@ -203,14 +236,6 @@ export class DuckDBWarehouse implements Warehouse {
       this.catalog = String(r?.['d']);
     }
     return qualified(this.catalog, 'main', dataset);
-  }
-
-  private async checkSameColumns(dataset: string, target: string, version: OutputVersion): Promise<void> {
-    const [have, got] = await Promise.all([this.columns(target), this.columns(version.table)]);
-    const key = (cs: ColumnInfo[]): string => cs.map((c) => `${c.name.toLowerCase()} ${c.type}`).sort().join(', ');
-    if (key(have) !== key(got)) {
-      throw new SluiceError('DATA_INVALID', `output ${version.id} of step ${version.step} (${version.stepVersion}) has columns (${key(got)}) but dataset ${dataset} has (${key(have)})`, { step: version.step, version: version.stepVersion });
-    }
   }
 
   async currentPublications(dataset?: string): Promise<Publication[]> {
