@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/runner/run-pipeline.ts';
 import { FlagStates } from '../src/flags/flag-states.ts';
@@ -8,19 +8,6 @@ import { inSlice } from '../src/flags/bucket.ts';
 import { SluiceError } from '../src/util/errors.ts';
 import type { Workspace } from '../src/cli/workspace.ts';
 import { sameRows, smallProject, tempDir, workspace } from './helpers.ts';
-
-const FLAG = `name: clean_orders_version
-type: variant
-scope: { pipeline: orders, step: clean_orders }
-enabled: false
-default_variant: v1
-variants: [{ name: v2, weight: 100 }]
-strategies:
-  - kind: gradual
-    percentage: 0
-    stickiness: slice_key
-    group_id: clean_orders
-`;
 
 const KILL = `name: stop_orders
 kill_switch: true
@@ -33,9 +20,7 @@ async function flaggedProject(dir: string): Promise<string> {
   const root = await smallProject(dir, { days: 2, ordersPerDay: 1500 });
   const v2 = join(root, 'steps/clean_orders/v2.sql');
   writeFileSync(v2, readFileSync(v2, 'utf8').replace('lower(o.channel) AS channel', "'cand-' || o.channel AS channel"));
-  mkdirSync(join(root, 'flags'), { recursive: true });
-  for (const f of readdirSync(join(root, 'flags'))) rmSync(join(root, 'flags', f));
-  writeFileSync(join(root, 'flags/clean_orders.yaml'), FLAG);
+  // The template declares clean_orders_version (off, 0 % gradual on slice_key, group clean_orders).
   writeFileSync(join(root, 'flags/stop_orders.yaml'), KILL);
   return root;
 }
