@@ -20,7 +20,7 @@ import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import { SluiceError, configError, messageOf, type Problem } from '../util/errors.ts';
 import { gatherEvidence } from './batch-evidence.ts';
-import { buildDatasetGraph, pipelineOfDataset } from './dataset-graph.ts';
+import { buildDatasetGraph, dependsOn, pipelineOfDataset } from './dataset-graph.ts';
 import { runPipeline, type RunRequest, type RunResult } from './run-pipeline.ts';
 import { stepFlag } from './step-exposure.ts';
 
@@ -157,7 +157,7 @@ export class RolloutController {
     if (before && before.pending.length > 0) await this.carryOut(plan, before.pending);
     const state = before?.state ?? initialRolloutState(name);
     const now = this.deps.clock.now();
-    const result = reduce(state, event, { clock: this.deps.clock, plan, config: this.deps.config, observed: this.observations(name), graph: buildDatasetGraph(this.deps.project) });
+    const result = reduce(state, event, { clock: this.deps.clock, plan, config: this.deps.config, observed: this.observations(), graph: buildDatasetGraph(this.deps.project) });
     if (result.refused) {
       this.audit(result.actions);
       throw new SluiceError(event.kind === 'approve' ? 'FORBIDDEN' : 'CONFLICT', `rollout ${name}: ${result.refused}`, { field: event.kind });
@@ -263,35 +263,24 @@ export class RolloutController {
     const pipeline = pipelineOfDataset(this.deps.project, dataset);
     if (!pipeline) return;
     const w = await this.deps.warehouseFor(environment);
+    const target = pipeline.datasets.get(dataset)?.step ?? '';
+    // Everything not downstream of the re-run dataset is read from what is published now.
+    const keep = [...pipeline.datasets.values()].filter((d) => d.name !== dataset && !dependsOn(pipeline, d.step, target));
+    const current = await w.currentPublications();
     for (const partition of partitions) {
-      const published = new Map((await w.currentPublications()).filter((p) => p.partition === partition).map((p) => [p.dataset, p.versionId]));
+      const published = new Map(current.filter((p) => p.partition === partition).map((p) => [p.dataset, p.versionId]));
       const reuse: Record<string, string> = {};
-      for (const d of pipeline.datasets.values()) {
+      for (const d of keep) {
         const v = published.get(d.name);
-        if (d.name !== dataset && v && !this.readsFrom(pipeline.name, d.step, dataset)) reuse[d.step] = v;
+        if (v) reuse[d.step] = v;
       }
       await runPipeline({ project: this.deps.project, warehouse: w, store: this.deps.store, clock: this.deps.clock, metrics: this.deps.metrics }, { pipeline: pipeline.name, partition, environment, actor: 'sluice', reuseOutputs: reuse });
       this.deps.log?.(`re-ran ${dataset} ${partition} in ${environment} (rollback of ${rollout})`);
     }
   }
 
-  /** True when `step` is downstream of the dataset being re-run (so it must be recomputed too). */
-  private readsFrom(pipelineName: string, step: string, dataset: string): boolean {
-    const p = this.deps.project.pipelines.get(pipelineName);
-    const target = p?.datasets.get(dataset)?.step;
-    if (!p || !target) return false;
-    const s = p.steps.find((x) => x.name === step);
-    const visit = (name: string, seen: Set<string>): boolean => {
-      if (name === target) return true;
-      if (seen.has(name)) return false;
-      seen.add(name);
-      return (p.steps.find((x) => x.name === name)?.inputs ?? []).some((i) => visit(i, seen));
-    };
-    return s ? s.inputs.some((i) => visit(i, new Set())) : false;
-  }
-
   /** Other rollouts, dataset freshness and recent transitions, for dependency gates and staggering. */
-  private observations(self: string): Observations {
+  private observations(): Observations {
     const rollouts: Record<string, { state: string; reached: readonly string[] }> = {};
     const recentTransitions: { rollout: string; environment: string; at: string }[] = [];
     for (const r of this.list()) {
@@ -309,7 +298,6 @@ export class RolloutController {
         if (!prev || prev.publishedAt < f.measuredAt) datasets[f.dataset] = { publishedAt: f.measuredAt };
       }
     }
-    void self;
     return { rollouts, datasets, recentTransitions };
   }
 
