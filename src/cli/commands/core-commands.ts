@@ -6,6 +6,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { loadProject } from '../../config/load-project.ts';
 import { verifyAuditChain } from '../../governance/audit-chain.ts';
 import { backfill, dailyPartitions } from '../../runner/backfill.ts';
+import { pipelineOfDataset } from '../../runner/dataset-graph.ts';
 import type { RunRequest } from '../../runner/run-pipeline.ts';
 import { scaffoldProject } from '../../demo/scaffold.ts';
 import { runDemo } from '../../demo/run-demo.ts';
@@ -139,7 +140,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .action(async (dataset: string, o: { partition?: string }) => {
       await using ws = await openWorkspace(globals().project, globals().env);
       const rows = o.partition ? await ws.warehouse.publicationHistory(dataset, o.partition) : await ws.warehouse.currentPublications(dataset);
-      if (rows.length === 0 && !(await datasetKnown(ws, dataset))) throw new SluiceError('NOT_FOUND', `unknown dataset "${dataset}"`);
+      if (rows.length === 0 && !pipelineOfDataset(ws.project, dataset)) throw new SluiceError('NOT_FOUND', `unknown dataset "${dataset}"`);
       out({ json: rows, text: formatTable(rows.map((p) => ({ seq: p.seq, partition: p.partition, version: p.versionId, previous: p.previousVersionId ?? '', at: p.publishedAt, actor: p.actor, reason: p.reason }))) });
     });
 
@@ -152,7 +153,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .description('publish an existing output version of a partition again (the primitive rollback uses)')
     .action(async (dataset: string, o: { partition: string; version: string; reason: string }) => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      const ds = [...ws.project.pipelines.values()].flatMap((p) => [...p.datasets.values()]).find((d) => d.name === dataset);
+      const ds = pipelineOfDataset(ws.project, dataset)?.datasets.get(dataset);
       if (!ds) throw new SluiceError('NOT_FOUND', `unknown dataset "${dataset}"`, { field: 'dataset' });
       const v = await ws.warehouse.outputVersion(o.version);
       if (!v) throw new SluiceError('NOT_FOUND', `no output version ${o.version}`, { field: '--version' });
@@ -185,10 +186,6 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
         ? { json: v, text: `audit log ok: ${v.entries} entries, head ${v.head.slice(0, 16)}` }
         : { json: v, text: `audit log BROKEN at entry ${v.badSeq}: ${v.problem}`, exitCode: 9 });
     });
-}
-
-async function datasetKnown(ws: { project: { pipelines: ReadonlyMap<string, { datasets: ReadonlyMap<string, unknown> }> } }, dataset: string): Promise<boolean> {
-  return [...ws.project.pipelines.values()].some((p) => p.datasets.has(dataset));
 }
 
 export function positiveInt(v: string, what: string): number {
