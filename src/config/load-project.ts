@@ -6,6 +6,7 @@ import { configError, type Problem } from '../util/errors.ts';
 import { parseYaml, type YamlSource } from './yaml-source.ts';
 import { pipelineSchema, projectSchema } from './schemas.ts';
 import { tableReferences } from './sql-references.ts';
+import { stableJson } from '../util/stable-json.ts';
 import { parseChecks } from '../quality/parse-checks.ts';
 import { parseFlagFile } from '../flags/parse-flag-file.ts';
 import { loadContracts } from './load-contracts.ts';
@@ -316,17 +317,6 @@ function inferFormat(path: string): 'csv' | 'parquet' | 'json' | undefined {
 
 export function versionHash(sql: string, settings: Readonly<Record<string, unknown>>): string {
   return createHash('sha256').update(sql).update('\0').update(stableJson(settings)).digest('hex');
-}
-
-/** JSON with sorted keys, so equal settings hash equally whatever their order in the file. */
-export function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    // Keys whose value is undefined are left out, as JSON.stringify does.
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }
 
 /** Topological order of steps by their step inputs; a cycle is reported with its path. */

@@ -1,5 +1,5 @@
 import type { Source } from '../config/project-model.ts';
-import type { Row, SqlEngine } from './sql-engine.ts';
+import type { SqlEngine } from './sql-engine.ts';
 
 /** An immutable stored result of one step for one partition in one run. */
 export interface OutputVersion {
@@ -60,7 +60,5 @@ export interface Warehouse extends SqlEngine {
   publish(items: readonly PublishItem[], meta: { runId: number | null; actor: string; reason: string; at: Date }): Promise<Publication[]>;
   currentPublications(dataset?: string): Promise<Publication[]>;
   publicationHistory(dataset: string, partition?: string): Promise<Publication[]>;
-  /** Rows of a query; alias of query kept for readability at call sites. */
-  query(sql: string): Promise<Row[]>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { stableJson } from '../config/load-project.ts';
+import { stableJson } from '../util/stable-json.ts';
 
 /**
  * The audit trail is a hash chain: every entry carries the hash of the one before it, and its own
