@@ -76,7 +76,6 @@ describe('invariant: atomic publish survives SIGKILL', () => {
       await using ws = await workspace(root);
       b = (await runPipeline(ws, { pipeline: 'orders', partition: P1, environment: 'dev', actor: 't' })).steps[0]?.outputVersionId ?? '';
     }
-    const outcomes = new Set<string>();
     for (const delay of [0, 7, 19, 33, 51, 80]) {
       await killChildAt([root, 'republish-loop', `${a},${b}`], 'CYCLE 0', delay);
       await using ws = await workspace(root);
@@ -87,8 +86,6 @@ describe('invariant: atomic publish survives SIGKILL', () => {
       const isB = await sameRows(ws.warehouse, shown, `SELECT * FROM sluice_versions."${b}"`);
       assert.ok(isA !== isB, `after a kill ${delay} ms into the loop the partition is exactly one version (rows ${await count(ws.warehouse, shown)})`);
       assert.equal(pub?.versionId, isA ? a : b, 'the publication pointer names the version shown');
-      outcomes.add(isA ? 'a' : 'b');
     }
-    assert.ok(outcomes.size >= 1);
   });
 });
