@@ -17,7 +17,7 @@ const SCAN = (t: string): string => `SELECT count(*), sum(amount), avg(qty), cou
 async function createVersions(w: DuckDBWarehouse, step: string, partitions: number, rows: number, versions: number, tag: string): Promise<void> {
   for (let v = 1; v <= versions; v++) {
     for (let p = 0; p < partitions; p++) {
-      await w.createOutputVersion(
+      await (await w.openSession()).createOutputVersion(
         { id: `${step}.${tag}v${v}p${p}`, pipeline: 'bench', step, stepVersion: `v${v}`, versionHash: 'h', partition: String(p), runId: v },
         `SELECT ${p}::INTEGER AS part, i AS id, (i * 7919 + ${v}) % 100000 / 100.0 AS amount, (i % 13)::INTEGER AS qty, (i * 31 + ${p}) % 50000 AS customer, 'note-' || (i % 1000) AS note FROM range(${rows}) t(i)`,
         new Date(),
@@ -51,7 +51,7 @@ export async function runLayoutBench(o: { partitions: number; rowsPerPartition: 
       for (const [ds, step, parts] of [['big_ds', 'big', o.partitions], ['small_ds', 'small', 10]] as const) {
         const ids = [`${step}.n${n}a`, `${step}.n${n}b`];
         for (const id of ids) {
-          await w.createOutputVersion({ id, pipeline: 'bench', step, stepVersion: 'vx', versionHash: 'h', partition: '5', runId: 9 }, `SELECT 5::INTEGER AS part, i AS id, i % 1000 / 10.0 AS amount, (i % 13)::INTEGER AS qty, i % 5000 AS customer, 'n' AS note FROM range(${n}) t(i)`, new Date());
+          await (await w.openSession()).createOutputVersion({ id, pipeline: 'bench', step, stepVersion: 'vx', versionHash: 'h', partition: '5', runId: 9 }, `SELECT 5::INTEGER AS part, i AS id, i % 1000 / 10.0 AS amount, (i % 13)::INTEGER AS qty, i % 5000 AS customer, 'n' AS note FROM range(${n}) t(i)`, new Date());
         }
         let k = 0;
         const seconds = await timeMedian(() => w.publish([{ dataset: ds, partitionColumn: 'part', partition: '5', versionId: ids[k++ % 2] ?? '' }], { runId: null, actor: 'bench', reason: 'bench', at: new Date() }), 5, 1);

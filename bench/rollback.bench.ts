@@ -14,6 +14,7 @@
 // one with many more untouched partitions and extra versions kept; an investigation block compares
 // cheaper ways to restore a 10 % canary slice.
 //   npx tsx bench/rollback.bench.ts [--quick] [--max-rows N] [--repeats R]
+import { duckdbDialect } from '../src/engine/duckdb/duckdb-dialect.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +159,7 @@ async function publishChunked(w: DuckDBWarehouse, items: readonly PublishItem[])
  * candidate; the candidates end up published. Partitions `from..from+count-1`.
  */
 async function prepare(w: DuckDBWarehouse, dataset: string, from: number, count: number, rows: number, extraVersions = 0, publishBaseline = true): Promise<Prepared> {
+  const s = await w.openSession();
   const baselines: PublishItem[] = [];
   const candidates: PublishItem[] = [];
   const olders: PublishItem[][] = Array.from({ length: extraVersions }, () => []);
@@ -166,13 +168,13 @@ async function prepare(w: DuckDBWarehouse, dataset: string, from: number, count:
     const item = (versionId: string): PublishItem => ({ dataset, partitionColumn: 'order_date', partition: day(p), versionId });
     for (let e = 0; e < extraVersions; e++) {
       const id = `${dataset}.old${e}.p${p}`;
-      await w.createOutputVersion(meta(id, p, `v0.${e}`), versionSql(p, rows, 2 + e), new Date());
+      await s.createOutputVersion(meta(id, p, `v0.${e}`), versionSql(p, rows, 2 + e), new Date());
       olders[e]?.push(item(id));
     }
     const b = `${dataset}.base.p${p}`;
     const c = `${dataset}.cand.p${p}`;
-    await w.createOutputVersion(meta(b, p, 'v1'), versionSql(p, rows, 0), new Date());
-    await w.createOutputVersion(meta(c, p, 'v2'), versionSql(p, rows, 1), new Date());
+    await s.createOutputVersion(meta(b, p, 'v1'), versionSql(p, rows, 0), new Date());
+    await s.createOutputVersion(meta(c, p, 'v2'), versionSql(p, rows, 1), new Date());
     baselines.push(item(b));
     candidates.push(item(c));
   }
@@ -315,7 +317,7 @@ async function runAlternatives(o: RollbackBenchOptions, repeats: number): Promis
   const { w, done } = await openFresh(o, 'alternatives');
   try {
     const prep = await prepare(w, 'cleaned_orders', 0, partitions, rows, 0);
-    const inSlice = sliceSql('duckdb', SALT, `"${KEY}"`, percent);
+    const inSlice = sliceSql(duckdbDialect, SALT, `"${KEY}"`, percent);
     // The published state a canary leaves: per partition an immutable composite version.
     const composites: PublishItem[] = [];
     for (const [i, b] of prep.baselines.entries()) {
@@ -323,7 +325,7 @@ async function runAlternatives(o: RollbackBenchOptions, repeats: number): Promis
       const cand = await w.outputVersion(prep.candidates[i]?.versionId ?? '');
       if (!base || !cand) throw new Error('missing version');
       const id = `cleaned_orders.comp.p${i}`;
-      await w.createOutputVersion({ id, pipeline: 'orders', step: 'cleaned_orders', stepVersion: `v1+v2@${percent}%`, versionHash: 'c', partition: b.partition, runId: 2 }, `SELECT * FROM ${base.table} WHERE NOT ${inSlice} UNION ALL BY NAME SELECT * FROM ${cand.table} WHERE ${inSlice}`, new Date());
+      await (await w.openSession()).createOutputVersion({ id, pipeline: 'orders', step: 'cleaned_orders', stepVersion: `v1+v2@${percent}%`, versionHash: 'c', partition: b.partition, runId: 2 }, `SELECT * FROM ${base.table} WHERE NOT ${inSlice} UNION ALL BY NAME SELECT * FROM ${cand.table} WHERE ${inSlice}`, new Date());
       composites.push({ ...b, versionId: id });
     }
     await reset(w, composites);
@@ -338,7 +340,7 @@ async function runAlternatives(o: RollbackBenchOptions, repeats: number): Promis
       'raw SQL, one transaction: one DELETE … IN, one INSERT … UNION ALL (no pointer/log)': {
         rowsWritten: partitions * rows,
         touches: true,
-        run: () => w.transaction(async () => {
+        run: () => rawTransaction(w, async () => {
           await w.exec(`DELETE FROM ${target} WHERE order_date IN (${prep.baselines.map((b) => `'${b.partition}'`).join(', ')})`);
           await w.exec(`INSERT INTO ${target} BY NAME ${tables.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL ')}`);
         }),
@@ -348,7 +350,7 @@ async function runAlternatives(o: RollbackBenchOptions, repeats: number): Promis
         touches: true,
         run: async () => {
           for (const [i, b] of prep.baselines.entries()) {
-            await w.transaction(async () => {
+            await rawTransaction(w, async () => {
               await w.exec(`DELETE FROM ${target} WHERE order_date = '${b.partition}' AND ${inSlice}`);
               await w.exec(`INSERT INTO ${target} BY NAME SELECT * FROM ${tables[i]} WHERE ${inSlice}`);
             });
@@ -476,4 +478,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const maxRows = process.argv.includes('--max-rows') ? arg('max-rows', 10_000_000) : undefined;
   const r = await runRollbackBench({ quick, repeats: arg('repeats', 3), ...(maxRows ? { maxRows } : {}) });
   process.stdout.write(`\n${formatRollbackBench(r)}\npeak RSS ${peakRssMiB()} MiB\n`);
+}
+
+/** A raw SQL transaction on the warehouse's own connection (comparison methods only). */
+async function rawTransaction(w: DuckDBWarehouse, fn: () => Promise<void>): Promise<void> {
+  await w.exec('BEGIN TRANSACTION');
+  try {
+    await fn();
+    await w.exec('COMMIT');
+  } catch (e) {
+    await w.exec('ROLLBACK');
+    throw e;
+  }
 }

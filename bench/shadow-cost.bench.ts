@@ -15,14 +15,12 @@ import { loadProjectOrThrow } from '../src/config/load-project.ts';
 import { generateOrders } from '../src/demo/generate-orders.ts';
 import { scaffoldProject } from '../src/demo/scaffold.ts';
 import { DuckDBEngine } from '../src/engine/duckdb/duckdb-engine.ts';
-import { DuckDBWarehouse } from '../src/engine/duckdb/duckdb-warehouse.ts';
 import { flagSet } from '../src/flags/flag.ts';
-import { FlagStates } from '../src/flags/flag-states.ts';
 import { diffTables, runChecks } from '../src/quality/index.ts';
 import { gatherEvidence } from '../src/runner/batch-evidence.ts';
 import { runPipeline, type RunResult, type StepOutcome } from '../src/runner/run-pipeline.ts';
 import { stepFlag } from '../src/runner/step-exposure.ts';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { openProjectWorkspace } from '../src/app/open-workspace.ts';
 import { systemClock } from '../src/util/clock.ts';
 import { arg, flag, markdownTable, median, peakRssMiB } from './bench-util.ts';
 
@@ -114,12 +112,8 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
     log(`shadow: generating ${rows.toLocaleString('en-US')} orders`);
     const root = await makeProject(dir, rows);
     const project = loadProjectOrThrow(root);
-    const store = new SqliteStore(join(root, '.sluice', 'sluice.db'));
-    const warehouse = await DuckDBWarehouse.open(join(root, '.sluice', 'warehouse-dev.duckdb'), {
-      memoryLimit: project.engine.memoryLimit,
-      ...(project.engine.threads ? { threads: project.engine.threads } : {}),
-      tempDirectory: join(root, '.sluice', 'spill'),
-    });
+    const ws = await openProjectWorkspace(project, 'dev', { clock: systemClock });
+    const { warehouse } = ws;
     try {
       const clock = systemClock;
       const env = 'dev';
@@ -127,13 +121,13 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
       if (!pipeline) throw new Error('the demo project has no pipeline orders');
       const versionFlag = stepFlag(flagSet(project.flags), 'orders', 'clean_orders');
       if (!versionFlag) throw new Error('the demo project declares no version flag for orders.clean_orders');
-      const flags = new FlagStates({ declared: project.flags, store, clock });
+      const flags = ws.flags;
       // Plain: the flag as declared (off). Shadow: on, 0 % of slice_key to the candidate.
-      flags.set(env, versionFlag.name, { enabled: false, defaultVariant: 'v1', strategies: [] }, 'bench', 'plain batch');
-      const plainFlags = flags.snapshot(env);
-      flags.set(env, versionFlag.name, { enabled: true, defaultVariant: 'v1', variants: [{ name: 'v2', weight: 100 }], strategies: [{ kind: 'gradual', percentage: 0, stickiness: 'slice_key', groupId: 'orders.clean_orders', constraints: [], segments: [] }] }, 'bench', 'shadow batch');
-      const shadowFlags = flags.snapshot(env);
-      const deps = { project, warehouse, store, clock };
+      await flags.set(env, versionFlag.name, { enabled: false, defaultVariant: 'v1', strategies: [] }, 'bench', 'plain batch');
+      const plainFlags = await flags.snapshot(env);
+      await flags.set(env, versionFlag.name, { enabled: true, defaultVariant: 'v1', variants: [{ name: 'v2', weight: 100 }], strategies: [{ kind: 'gradual', percentage: 0, stickiness: 'slice_key', groupId: 'orders.clean_orders', constraints: [], segments: [] }] }, 'bench', 'shadow batch');
+      const shadowFlags = await flags.snapshot(env);
+      const deps = ws;
       const run = (snapshot: typeof plainFlags): Promise<RunResult> => runPipeline(deps, { pipeline: 'orders', partition: PARTITION, environment: env, actor: 'bench', flags: snapshot });
       /** One run, timed, with the runner's phase marks. */
       const timedRun = async (snapshot: typeof plainFlags): Promise<Timed<RunResult>> => {
@@ -233,8 +227,7 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
         evidenceSummary: { checks: e.checks?.length ?? 0, failedChecks: (e.checks ?? []).filter((c) => !c.success).length, rowsChanged: e.diff?.rowsChanged ?? null },
       };
     } finally {
-      await warehouse.close();
-      store.close();
+      await ws[Symbol.asyncDispose]();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

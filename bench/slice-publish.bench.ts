@@ -6,6 +6,7 @@
 //     cut with the same bucket SQL the runner uses) as a new output version, and publish that.
 // Also: bucket throughput in DuckDB (keys/s through sliceSql).
 //   npx tsx bench/slice-publish.bench.ts [--rows N] [--runs R] [--percent P]
+import { duckdbDialect } from '../src/engine/duckdb/duckdb-dialect.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,10 +63,11 @@ export async function runSliceBench(o: SliceBenchOptions): Promise<SliceBenchRow
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-slice-'));
   try {
     const w = await DuckDBWarehouse.open(join(dir, 'w.duckdb'), { memoryLimit: o.memoryLimit ?? '4GB', tempDirectory: join(dir, 'spill') });
+    const s = await w.openSession();
     const meta = (id: string, stepVersion: string, runId: number): Omit<OutputVersion, 'table' | 'rowCount' | 'createdAt'> => ({ id, pipeline: 'orders', step: 'clean_orders', stepVersion, versionHash: stepVersion, partition: PARTITION, runId });
-    const baseline = await w.createOutputVersion(meta('clean_orders.r1', 'v1', 1), stepSql(o.rows, false), new Date());
-    const candidate = await w.createOutputVersion(meta('clean_orders.r2', 'v2', 2), stepSql(o.rows, true), new Date());
-    const slice = sliceSql('duckdb', SALT, KEY, percent);
+    const baseline = await s.createOutputVersion(meta('clean_orders.r1', 'v1', 1), stepSql(o.rows, false), new Date());
+    const candidate = await s.createOutputVersion(meta('clean_orders.r2', 'v2', 2), stepSql(o.rows, true), new Date());
+    const slice = sliceSql(duckdbDialect, SALT, KEY, percent);
     const composite = `SELECT * FROM ${baseline.table} WHERE NOT ${slice} UNION ALL BY NAME SELECT * FROM ${candidate.table} WHERE ${slice}`;
     const publish = (versionId: string): Promise<unknown> => w.publish([{ dataset: 'cleaned_orders', partitionColumn: 'order_date', partition: PARTITION, versionId }], { runId: null, actor: 'bench', reason: 'bench', at: new Date() });
     await publish(baseline.id); // creates the dataset table; not measured
@@ -81,10 +83,10 @@ export async function runSliceBench(o: SliceBenchOptions): Promise<SliceBenchRow
       plain.push(await seconds(() => publish(baseline.id)));
       await w.exec('CHECKPOINT');
       // Reference: materialising the baseline again as a new version, with no slice predicate.
-      copy.push(await seconds(() => w.createOutputVersion(meta(`clean_orders.c${i}`, 'v1', 100 + i), `SELECT * FROM ${baseline.table}`, new Date())));
+      copy.push(await seconds(() => s.createOutputVersion(meta(`clean_orders.c${i}`, 'v1', 100 + i), `SELECT * FROM ${baseline.table}`, new Date())));
       await w.exec('CHECKPOINT');
       let sliced: OutputVersion | undefined;
-      build.push(await seconds(async () => (sliced = await w.createOutputVersion(meta(`clean_orders.s${i}`, 'v1+v2', 10 + i), composite, new Date()))));
+      build.push(await seconds(async () => (sliced = await s.createOutputVersion(meta(`clean_orders.s${i}`, 'v1+v2', 10 + i), composite, new Date()))));
       if (!sliced) throw new Error('no composite version');
       const id = sliced.id;
       publishSliced.push(await seconds(() => publish(id)));

@@ -1,5 +1,5 @@
 // The public API of the sluice package.
-export { openWorkspace, currentActor, type Workspace } from './cli/workspace.ts';
+export { openWorkspace, currentActor, type Workspace } from './app/open-workspace.ts';
 export { runPipeline, type RunRequest, type RunResult } from './runner/run-pipeline.ts';
 export { backfill, dailyPartitions } from './runner/backfill.ts';
 export { loadProject, loadProjectOrThrow } from './config/load-project.ts';

@@ -22,9 +22,9 @@ describe('checks run on every output before it is published', () => {
       await using ws = await workspace(root);
       const r = await runPipeline(ws, { pipeline: 'orders', partition: '2026-11-01', environment: 'dev', actor: 't' });
       firstPub = r.publications.find((p) => p.dataset === 'cleaned_orders')?.versionId;
-      const stored = ws.store.checkResults(r.run.id);
+      const stored = (await ws.store.checkResults.forRun(r.run.id));
       assert.equal(stored.length, 1);
-      assert.equal((stored[0]?.results as { success: boolean }[]).every((x) => x.success), true);
+      assert.equal((stored[0]?.results ?? []).every((x) => x.success), true);
     }
     // A stricter rule that some rows break: only web and app orders are expected.
     addChecks(root, "      - { check: in_set, column: channel, values: [web, app], name: channel_known }\n      - { check: between, column: amount_usd, min: 0, max: 100000, severity: warn }\n");
@@ -35,7 +35,7 @@ describe('checks run on every output before it is published', () => {
     assert.match(e.message, /channel_known failed: \d+ of \d+ rows unexpected .*(store|partner)/s);
     const [pub] = await ws.warehouse.currentPublications('cleaned_orders');
     assert.equal(pub?.versionId, firstPub, 'the previous publication stays in place');
-    const failedRun = ws.store.runs({ status: 'failed' })[0];
+    const failedRun = (await ws.store.runs.list({ status: 'failed' }))[0];
     assert.ok(failedRun);
     assert.match(failedRun.error ?? '', /channel_known/);
   });

@@ -5,7 +5,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runPipeline } from '../src/runner/run-pipeline.ts';
-import type { ContractCheckResult, StoredProfile } from '../src/runner/validate-output.ts';
+import type { ContractCheckResult, StoredProfile } from '../src/quality/stored-results.ts';
 import { SluiceError } from '../src/util/errors.ts';
 import { smallProject, tempDir, workspace } from './helpers.ts';
 
@@ -32,7 +32,7 @@ describe('contracts: a run whose output breaks its dataset contract is not publi
       await using ws = await workspace(root);
       const r = await runPipeline(ws, { pipeline: 'orders', partition: P1, environment: 'dev', actor: 't' });
       firstPub = r.publications.find((p) => p.dataset === 'cleaned_orders')?.versionId;
-      const [stored] = ws.store.checkResults(r.run.id);
+      const [stored] = (await ws.store.checkResults.forRun(r.run.id));
       const results = stored?.results as [ContractCheckResult, ...{ id: string; success: boolean }[]];
       assert.equal(results[0].id, 'contract', 'the contract verdict is stored first, under the name gates require');
       assert.equal(results[0].success, true);
@@ -56,10 +56,10 @@ describe('contracts: a run whose output breaks its dataset contract is not publi
     assert.equal(e.place.file, 'contracts/cleaned_orders/v2.yaml');
     const [pub] = await ws.warehouse.currentPublications('cleaned_orders');
     assert.equal(pub?.versionId, firstPub, 'the previous publication stays in place');
-    const failed = ws.store.runs({ status: 'failed' })[0];
+    const failed = (await ws.store.runs.list({ status: 'failed' }))[0];
     assert.ok(failed);
     assert.match(failed.error ?? '', /breaks contract contracts\/cleaned_orders v2/);
-    const [stored] = ws.store.checkResults(failed.id);
+    const [stored] = (await ws.store.checkResults.forRun(failed.id));
     const summary = (stored?.results as ContractCheckResult[])[0];
     assert.equal(summary?.success, false);
     assert.deepEqual(summary?.violations.filter((v) => v.breaking).map((v) => v.kind).sort(), ['check_failed', 'missing_column', 'wrong_type']);

@@ -55,9 +55,9 @@ describe('invariant: atomic publish survives SIGKILL', () => {
         assert.ok(await sameRows(ws.warehouse, `SELECT * FROM ${table} WHERE order_date = DATE '${P1}'`, `SELECT * FROM ${v.table}`), `${p.dataset} equals its published version after a kill at ${phase}`);
       }
       // A run is recorded once its sources are bound; one killed after that is marked abandoned.
-      const abandoned = ws.store.runs({ status: 'abandoned' });
+      const abandoned = (await ws.store.runs.list({ status: 'abandoned' }));
       assert.equal(abandoned.length, phase === 'sources-bound' ? 0 : ['step-done', 'before-publish', 'published'].indexOf(phase) + 1, `abandoned runs after a kill at ${phase}`);
-      assert.equal(ws.store.runs({ status: 'running' }).length, 0);
+      assert.equal((await ws.store.runs.list({ status: 'running' })).length, 0);
     }
   });
 

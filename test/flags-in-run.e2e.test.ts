@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/runner/run-pipeline.ts';
-import { FlagStates } from '../src/flags/flag-states.ts';
 import { inSlice } from '../src/flags/bucket.ts';
 import { SluiceError } from '../src/util/errors.ts';
-import type { Workspace } from '../src/cli/workspace.ts';
+import type { Workspace } from '../src/app/open-workspace.ts';
 import { sameRows, smallProject, tempDir, workspace } from './helpers.ts';
 
 const KILL = `name: stop_orders
@@ -25,15 +24,11 @@ async function flaggedProject(dir: string): Promise<string> {
   return root;
 }
 
-function states(ws: Workspace): FlagStates {
-  return new FlagStates({ declared: ws.project.flags, store: ws.store, clock: ws.clock });
-}
-
-function setPercent(ws: Workspace, percent: number): void {
-  const f = states(ws).flag('dev', 'clean_orders_version');
+async function setPercent(ws: Workspace, percent: number): Promise<void> {
+  const f = await ws.flags.flag('dev', 'clean_orders_version');
   const s = f.strategies[0];
   assert.ok(s && s.kind === 'gradual');
-  states(ws).set('dev', 'clean_orders_version', { enabled: true, strategies: [{ ...s, percentage: percent }] }, 'tester', `slice ${percent}`);
+  await ws.flags.set('dev', 'clean_orders_version', { enabled: true, strategies: [{ ...s, percentage: percent }] }, 'tester', `slice ${percent}`);
 }
 
 async function publishedCandidateKeys(ws: Workspace, partition: string): Promise<Set<number>> {
@@ -50,7 +45,7 @@ describe('flags in the runner', () => {
     const table = await ws.warehouse.datasetTable('cleaned_orders');
     let previous = new Set<number>();
     for (const percent of [10, 50]) {
-      setPercent(ws, percent);
+      await setPercent(ws, percent);
       const r = await runPipeline(ws, { pipeline: 'orders', partition: '2026-11-01', environment: 'dev', actor: 't' });
       const step = r.steps.find((s) => s.step === 'clean_orders');
       assert.ok(step?.baselineOutput && step.candidateOutput, 'both versions computed over the full input');
@@ -74,7 +69,7 @@ describe('flags in the runner', () => {
     using tmp = tempDir();
     const root = await flaggedProject(tmp.dir);
     await using ws = await workspace(root);
-    setPercent(ws, 0);
+    await setPercent(ws, 0);
     const r = await runPipeline(ws, { pipeline: 'orders', partition: '2026-11-01', environment: 'dev', actor: 't' });
     const step = r.steps.find((s) => s.step === 'clean_orders');
     assert.ok(step?.baselineOutput && step.candidateOutput);
@@ -90,12 +85,12 @@ describe('flags in the runner', () => {
     await using ws = await workspace(root);
     const r1 = await runPipeline(ws, {
       pipeline: 'orders', partition: '2026-11-01', environment: 'dev', actor: 't',
-      onPhase: (phase) => { if (phase === 'sources-bound') setPercent(ws, 100); },
+      onPhase: async (phase) => { if (phase === 'sources-bound') await setPercent(ws, 100); },
     });
     assert.equal(r1.steps.find((s) => s.step === 'clean_orders')?.exposure.kind, 'single', 'the run keeps the flags it pinned at its start');
     assert.equal((await publishedCandidateKeys(ws, '2026-11-01')).size, 0);
-    const recorded = ws.store.run(r1.run.id)?.flags as { snapshot: { flags: { name: string; enabled: boolean }[] } };
-    assert.equal(recorded.snapshot.flags.find((f) => f.name === 'clean_orders_version')?.enabled, false, 'the snapshot is recorded with the run');
+    const recorded = (await ws.store.runs.get(r1.run.id))?.flags;
+    assert.equal(recorded?.snapshot.flags.find((f) => f.name === 'clean_orders_version')?.enabled, false, 'the snapshot is recorded with the run');
     const r2 = await runPipeline(ws, { pipeline: 'orders', partition: '2026-11-02', environment: 'dev', actor: 't' });
     assert.equal(r2.steps.find((s) => s.step === 'clean_orders')?.exposure.kind, 'sliced');
     assert.ok((await publishedCandidateKeys(ws, '2026-11-02')).size > 0);
@@ -105,13 +100,13 @@ describe('flags in the runner', () => {
     using tmp = tempDir();
     const root = await flaggedProject(tmp.dir);
     await using ws = await workspace(root);
-    states(ws).set('dev', 'clean_orders_version', { enabled: false, defaultVariant: 'v2' }, 'tester', 'promote v2');
+    await ws.flags.set('dev', 'clean_orders_version', { enabled: false, defaultVariant: 'v2' }, 'tester', 'promote v2');
     const r = await runPipeline(ws, { pipeline: 'orders', partition: '2026-11-01', environment: 'dev', actor: 't' });
     const step = r.steps.find((s) => s.step === 'clean_orders');
     assert.deepEqual([step?.exposure.kind, step?.version, step?.candidateOutput], ['single', 'v2', undefined]);
-    states(ws).set('dev', 'stop_orders', { enabled: true }, 'oncall', 'bad upstream data');
+    await ws.flags.set('dev', 'stop_orders', { enabled: true }, 'oncall', 'bad upstream data');
     const e = await runPipeline(ws, { pipeline: 'orders', partition: '2026-11-02', environment: 'dev', actor: 't' }).catch((x: unknown) => x);
     assert.ok(e instanceof SluiceError && e.code === 'CONFLICT' && /stopped by kill switch stop_orders/.test(e.message), String(e));
-    assert.deepEqual(ws.store.auditLog().filter((a) => a.action === 'flag.set').map((a) => a.actor), ['tester', 'oncall']);
+    assert.deepEqual((await ws.store.audit.list()).filter((a) => a.action === 'flag.set').map((a) => a.actor), ['tester', 'oncall']);
   });
 });

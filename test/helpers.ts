@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scaffoldProject } from '../src/demo/scaffold.ts';
-import { openWorkspace, type Workspace } from '../src/cli/workspace.ts';
+import { openWorkspace, type Workspace } from '../src/app/open-workspace.ts';
 import { ManualClock } from '../src/util/clock.ts';
 import type { SqlEngine } from '../src/engine/sql-engine.ts';
 
@@ -19,7 +19,7 @@ export async function smallProject(dir: string, o: { days?: number; ordersPerDay
 }
 
 export async function workspace(root: string, env = 'dev'): Promise<Workspace> {
-  return openWorkspace(root, env, new ManualClock('2026-11-20T10:00:00Z'));
+  return openWorkspace(root, env, { clock: new ManualClock('2026-11-20T10:00:00Z') });
 }
 
 export async function count(db: SqlEngine, sql: string): Promise<number> {

@@ -20,15 +20,15 @@ describe('runner: run, version, publish', () => {
     const clean = r.steps.find((s) => s.step === 'clean_orders');
     assert.ok(clean && clean.rowsOut > 250 && clean.rowsIn > clean.rowsOut, 'dirty rows are dropped, rows in counts the inputs');
     assert.equal(await count(ws.warehouse, `SELECT * FROM ${cleaned}`), clean.rowsOut);
-    const stored = ws.store.run(r.run.id);
+    const stored = (await ws.store.runs.get(r.run.id));
     assert.equal(stored?.artifacts['clean_orders']?.version, 'v1');
     assert.match(stored?.artifacts['clean_orders']?.hash ?? '', /^[0-9a-f]{64}$/);
-    assert.equal(ws.store.steps(r.run.id).length, 2);
-    const fresh = ws.store.freshness('dev', 'cleaned_orders');
+    assert.equal((await ws.store.runs.steps(r.run.id)).length, 2);
+    const fresh = (await ws.store.runs.freshness('dev', 'cleaned_orders'));
     assert.equal(fresh.length, 1);
     assert.match(fresh[0]?.newestEventTime ?? '', /^2026-11-01/);
-    assert.deepEqual(ws.store.auditLog().map((e) => e.action), ['run.started', 'publish', 'publish', 'run.finished']);
-    assert.equal(ws.store.auditLog()[0]?.actor, 'alice');
+    assert.deepEqual((await ws.store.audit.list()).map((e) => e.action), ['run.started', 'publish', 'publish', 'run.finished']);
+    assert.equal((await ws.store.audit.list())[0]?.actor, 'alice');
   });
 
   test('a re-run makes a new immutable version, duplicates nothing, and the old one can be published again', async () => {
@@ -86,11 +86,11 @@ describe('runner: bad input changes nothing', () => {
       await using ws = await workspace(root);
       await runPipeline(ws, { pipeline: 'orders', partition: P1, environment: 'dev', actor: 'a' });
     }
-    const runsBefore = (await workspace(root).then(async (ws) => { const n = ws.store.runs().length; await ws[Symbol.asyncDispose](); return n; }));
+    const runsBefore = (await workspace(root).then(async (ws) => { const n = (await ws.store.runs.list()).length; await ws[Symbol.asyncDispose](); return n; }));
     await expectUnchanged(root, (ws) => runPipeline(ws, { pipeline: 'orders', partition: '2030-01-01', environment: 'dev', actor: 'a' }), /raw_orders.*no folder order_date=2030-01-01/, 'NOT_FOUND');
     {
       await using ws = await workspace(root);
-      assert.equal(ws.store.runs().length, runsBefore, 'a missing partition records no run');
+      assert.equal((await ws.store.runs.list()).length, runsBefore, 'a missing partition records no run');
     }
 
     writeFileSync(join(root, 'steps/daily_revenue/v1.sql'), 'SELECT order_date, no_such_column FROM clean_orders');
@@ -99,7 +99,7 @@ describe('runner: bad input changes nothing', () => {
     assert.equal(e.place.version, 'v1');
     {
       await using ws = await workspace(root);
-      const failed = ws.store.runs({ status: 'failed' });
+      const failed = (await ws.store.runs.list({ status: 'failed' }));
       assert.equal(failed.length, 1);
       assert.match(failed[0]?.error ?? '', /no_such_column/);
     }

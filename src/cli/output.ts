@@ -18,6 +18,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   CONFLICT: 7,
   FORBIDDEN: 8,
   AUDIT_BROKEN: 9,
+  CORRUPT: 10,
   INTERNAL: 70,
 };
 

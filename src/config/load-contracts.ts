@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { type Contract, parseContract } from '../quality/contract.ts';
-import { standardQualityDialect } from '../quality/quality-dialect.ts';
+import { standardDialect } from '../engine/sql-dialect.ts';
 import { validateChecks } from '../quality/validate-checks.ts';
 import { configError, type Problem } from '../util/errors.ts';
 import type { Dataset, Pipeline, Project } from './project-model.ts';
-import { parseYaml, type YamlSource } from './yaml-source.ts';
+import { parseYaml, type YamlSource } from '../util/yaml-source.ts';
 
 /**
  * Data contracts, versioned per dataset. A dataset names its contract in the pipeline file
@@ -202,7 +202,7 @@ function parseInto(src: YamlSource, raw: unknown, path: string, out: { contract:
     problems.push(...r.problems);
     return;
   }
-  const columns = r.contract.columns.map((c) => ({ name: c.name, type: c.type, family: standardQualityDialect.typeFamily(c.type) }));
+  const columns = r.contract.columns.map((c) => ({ name: c.name, type: c.type, family: standardDialect.typeFamily(c.type) }));
   const checkProblems = validateChecks(r.contract.checks, columns, `the contract's columns`);
   if (checkProblems.length > 0) {
     problems.push(...checkProblems);

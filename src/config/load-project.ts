@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { configError, type Problem } from '../util/errors.ts';
-import { parseYaml, type YamlSource } from './yaml-source.ts';
+import { parseYaml, type YamlSource } from '../util/yaml-source.ts';
 import { pipelineSchema, projectSchema } from './schemas.ts';
 import { tableReferences } from './sql-references.ts';
 import { stableJson } from '../util/stable-json.ts';
@@ -11,7 +11,7 @@ import { parseChecks } from '../quality/parse-checks.ts';
 import { parseFlagFile } from '../flags/parse-flag-file.ts';
 import { loadContracts } from './load-contracts.ts';
 import type { FlagDefinition } from '../flags/flag.ts';
-import type { Dataset, Pipeline, Project, Source, Step, StepVersion } from './project-model.ts';
+import type { Dataset, Pipeline, Project, Source, Step, StepVersion, StoreSettings, WarehouseSettings } from './project-model.ts';
 
 export const PROJECT_FILE = 'sluice.yaml';
 export const DEFAULT_ENVIRONMENTS = ['dev', 'test', 'stage', 'prod'] as const;
@@ -43,6 +43,8 @@ export function loadProject(dir: string): LoadResult {
     problems.push(src.problem('default_environment', `"${defaultEnvironment}" is not one of the environments (${environments.join(', ')})`));
   }
   if (new Set(environments).size !== environments.length) problems.push(src.problem('environments', 'environments must be unique'));
+  const warehouse = warehouseSettings(src, raw, problems);
+  const store = storeSettings(src, raw, problems);
 
   const pipelineDir = raw.pipelines ?? 'pipelines';
   const pipelines = new Map<string, Pipeline>();
@@ -79,12 +81,8 @@ export function loadProject(dir: string): LoadResult {
       name: raw.name,
       environments,
       defaultEnvironment,
-      engine: {
-        pathTemplate: raw.engine?.path ?? '.sluice/warehouse-{env}.duckdb',
-        memoryLimit: raw.engine?.memory_limit,
-        threads: raw.engine?.threads,
-      },
-      store: { path: raw.store?.path ?? '.sluice/sluice.db' },
+      warehouse,
+      store,
       pipelines,
       flags,
     },
@@ -171,13 +169,44 @@ export function loadProjectOrThrow(dir: string): Project {
   return r.project;
 }
 
+type WarehouseFile = string | { kind?: 'duckdb' | 'postgres'; path?: string; memory_limit?: string; threads?: number; url?: string };
+
 interface ProjectFile {
   name: string;
   environments?: string[];
   default_environment?: string;
-  engine?: { path?: string; memory_limit?: string; threads?: number };
-  store?: { path?: string };
+  warehouse?: WarehouseFile;
+  engine?: WarehouseFile;
+  store?: string | { kind?: 'sqlite' | 'postgres'; path?: string; url?: string };
   pipelines?: string;
+}
+
+/** `warehouse:` (or its older name `engine:`): DuckDB files by default, or a PostgreSQL URL. */
+function warehouseSettings(src: YamlSource, raw: ProjectFile, problems: Problem[]): WarehouseSettings {
+  if (raw.warehouse !== undefined && raw.engine !== undefined) problems.push(src.problem('engine', 'give warehouse: or its older name engine:, not both'));
+  const field = raw.warehouse !== undefined ? 'warehouse' : 'engine';
+  const w = raw.warehouse ?? raw.engine ?? {};
+  if (typeof w === 'string') return { kind: 'postgres', url: w };
+  if (w.kind === 'postgres' || (w.kind === undefined && w.url !== undefined)) {
+    if (!w.url) problems.push(src.problem(field, `a postgres warehouse needs url: postgres://user@host:port/database`));
+    for (const k of ['path', 'memory_limit', 'threads'] as const) if (w[k] !== undefined) problems.push(src.problem([field, k], `${k} is a DuckDB setting; a postgres warehouse takes url only`));
+    return { kind: 'postgres', url: w.url ?? '' };
+  }
+  if (w.url !== undefined) problems.push(src.problem([field, 'url'], 'url goes with kind: postgres'));
+  return { kind: 'duckdb', pathTemplate: w.path ?? '.sluice/warehouse-{env}.duckdb', ...(w.memory_limit ? { memoryLimit: w.memory_limit } : {}), ...(w.threads ? { threads: w.threads } : {}) };
+}
+
+/** `store:`: a SQLite file by default, or a PostgreSQL URL shared by a team. */
+function storeSettings(src: YamlSource, raw: ProjectFile, problems: Problem[]): StoreSettings {
+  const s = raw.store ?? {};
+  if (typeof s === 'string') return { kind: 'postgres', url: s };
+  if (s.kind === 'postgres' || (s.kind === undefined && s.url !== undefined)) {
+    if (!s.url) problems.push(src.problem('store', 'a postgres store needs url: postgres://user@host:port/database'));
+    if (s.path !== undefined) problems.push(src.problem(['store', 'path'], 'path is a SQLite setting; a postgres store takes url only'));
+    return { kind: 'postgres', url: s.url ?? '' };
+  }
+  if (s.url !== undefined) problems.push(src.problem(['store', 'url'], 'url goes with kind: postgres'));
+  return { kind: 'sqlite', path: s.path ?? '.sluice/sluice.db' };
 }
 
 interface PipelineFile {
@@ -208,6 +237,10 @@ function schemaProblems(src: YamlSource, errors: readonly ErrorObject[]): Proble
       message = `must be one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`;
     } else if (e.keyword === 'required') {
       message = `missing required field "${(e.params as { missingProperty?: string }).missingProperty}"`;
+    } else if (e.keyword === 'pattern' && String((e.params as { pattern?: string }).pattern).startsWith('^postgres')) {
+      message = 'must be a PostgreSQL URL (postgres://user@host:port/database)';
+    } else if (e.keyword === 'type') {
+      message = `must be ${((e.params as { type?: string | string[] }).type ?? 'another type').toString().replace(',', ' or ')}`;
     } else if (e.keyword === 'propertyNames' || e.keyword === 'pattern') {
       message = 'names must start with a letter or _ and hold only letters, digits and _';
     }

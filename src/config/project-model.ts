@@ -2,49 +2,34 @@ import type { Check } from '../quality/check-types.ts';
 import type { FlagDefinition } from '../flags/flag.ts';
 
 /** The validated, normalized shape of a Sluice project, as the runner and CLI use it. */
-export interface EngineSettings {
-  /** Path template of the DuckDB file per environment, relative to the project root; `{env}` is replaced. */
-  readonly pathTemplate: string;
-  readonly memoryLimit?: string;
-  readonly threads?: number;
-}
+/** Where the data lives: a DuckDB file per environment (embedded default), or a PostgreSQL database. */
+export type WarehouseSettings =
+  | {
+      readonly kind: 'duckdb';
+      /** Path template of the DuckDB file per environment, relative to the project root; `{env}` is replaced. */
+      readonly pathTemplate: string;
+      readonly memoryLimit?: string;
+      readonly threads?: number;
+    }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+/** Where metadata lives: a SQLite file (embedded default), or a PostgreSQL database shared by a team. */
+export type StoreSettings = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
 
 export interface Project {
   readonly root: string;
   readonly name: string;
   readonly environments: readonly string[];
   readonly defaultEnvironment: string;
-  readonly engine: EngineSettings;
-  readonly store: { readonly path: string };
+  readonly warehouse: WarehouseSettings;
+  readonly store: StoreSettings;
   readonly pipelines: ReadonlyMap<string, Pipeline>;
   /** Flags declared in flags/*.yaml: their declaration and initial state; each environment's state lives in the store. */
   readonly flags: readonly FlagDefinition[];
 }
 
-export type SourceFormat = 'csv' | 'parquet' | 'json';
-
-export interface FileSource {
-  readonly kind: 'files';
-  readonly name: string;
-  readonly format: SourceFormat;
-  /** Glob relative to the project root. */
-  readonly path: string;
-  /** Rows of partition P are those whose partition column equals P (a column or a hive folder key). */
-  readonly partitionColumn?: string;
-  readonly hive: boolean;
-  /** Declared columns and types; files whose columns differ are refused. */
-  readonly columns?: Readonly<Record<string, string>>;
-}
-
-export interface TableSource {
-  readonly kind: 'table';
-  readonly name: string;
-  readonly table: string;
-  readonly partitionColumn?: string;
-  readonly columns?: Readonly<Record<string, string>>;
-}
-
-export type Source = FileSource | TableSource;
+import type { Source } from '../engine/source.ts';
+export type { FileSource, Source, SourceFormat, TableSource } from '../engine/source.ts';
 
 export interface StepVersion {
   readonly name: string;

@@ -5,6 +5,22 @@
  */
 const name = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } as const;
 
+const POSTGRES_URL = '^postgres(ql)?://';
+
+/** A mapping, or a PostgreSQL URL as shorthand for `{ kind: postgres, url: URL }`. */
+const warehouseSchema = {
+  type: ['string', 'object'],
+  pattern: POSTGRES_URL,
+  additionalProperties: false,
+  properties: {
+    kind: { enum: ['duckdb', 'postgres'] },
+    path: { type: 'string', minLength: 1, description: 'DuckDB file per environment; {env} is replaced (kind duckdb)' },
+    memory_limit: { type: 'string' },
+    threads: { type: 'integer', minimum: 1 },
+    url: { type: 'string', pattern: POSTGRES_URL, description: 'the PostgreSQL URL (kind postgres)' },
+  },
+} as const;
+
 export const projectSchema = {
   $id: 'sluice.yaml',
   type: 'object',
@@ -19,22 +35,17 @@ export const projectSchema = {
       items: { type: 'string', pattern: '^[a-z][a-z0-9_-]*$' },
     },
     default_environment: { type: 'string' },
-    engine: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        kind: { enum: ['duckdb'] },
-        path: { type: 'string', description: 'DuckDB file per environment; {env} is replaced' },
-        memory_limit: { type: 'string' },
-        threads: { type: 'integer', minimum: 1 },
-      },
-    },
+    warehouse: warehouseSchema,
+    /** The older name of `warehouse`. */
+    engine: warehouseSchema,
     store: {
-      type: 'object',
+      type: ['string', 'object'],
+      pattern: POSTGRES_URL,
       additionalProperties: false,
       properties: {
-        kind: { enum: ['sqlite'] },
-        path: { type: 'string' },
+        kind: { enum: ['sqlite', 'postgres'] },
+        path: { type: 'string', minLength: 1, description: 'the SQLite file (kind sqlite)' },
+        url: { type: 'string', pattern: POSTGRES_URL, description: 'the PostgreSQL URL (kind postgres)' },
       },
     },
     pipelines: { type: 'string', description: 'folder of pipeline files, default pipelines/' },

@@ -1,7 +1,6 @@
-import { openWorkspace, type Workspace } from '../cli/workspace.ts';
+import { openWorkspace, type Workspace } from '../app/open-workspace.ts';
 import { formatTable } from '../cli/format.ts';
-import { verifyAuditChain } from '../governance/audit-chain.ts';
-import type { DispatchOutcome } from '../runner/rollout-controller.ts';
+import type { DispatchOutcome } from '../runner/rollouts/rollout-service.ts';
 import type { RunResult } from '../runner/run-pipeline.ts';
 import { messageOf } from '../util/errors.ts';
 import { demoPartitions } from './generate-orders.ts';
@@ -39,14 +38,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   log(`Sluice demo: project created in ${root}`);
   log(`  ${o.days} daily partitions of seeded orders (${o.ordersPerDay}/day, ~1 % dirty rows, ~6 % refunds) in data/orders/`);
   // The demo tells the story itself; the controller's own notices would repeat it.
-  await using ws = await openWorkspace(root, 'dev', undefined, { log: () => undefined });
+  await using ws = await openWorkspace(root, 'dev', { log: () => undefined });
   const partitions = demoPartitions(START, o.days);
   const story = partitions.length >= 12;
   const baselineDays = story ? partitions.length - 10 : partitions.length;
   let failed = 0;
   const run = async (partition: string): Promise<{ result?: RunResult; rollouts: DispatchOutcome[] }> => {
     try {
-      return await ws.rollouts.run(ws, { pipeline: PIPELINE, partition, environment: 'dev', actor: o.actor });
+      return await ws.run({ pipeline: PIPELINE, partition, environment: 'dev', actor: o.actor });
     } catch (e) {
       failed++;
       log(`  ${partition}  FAILED: ${messageOf(e)}`);
@@ -68,27 +67,27 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     log(`\n2. Rollout clean-orders-v2 (v1 -> v2): shadow, canary 10 %, 50 %, full; gates after every batch`);
     await ws.rollouts.start('clean-orders-v2', o.actor, 'round half-even, normalised channel');
     for (const p of partitions.slice(baselineDays, baselineDays + 5)) logBatch(log, p, await run(p), 'clean-orders-v2');
-    rollouts['clean-orders-v2'] = ws.rollouts.state('clean-orders-v2').kind;
+    rollouts['clean-orders-v2'] = (await ws.rollouts.state('clean-orders-v2')).kind;
 
     log(`\n3. Rollout clean-orders-v3 (v2 -> v3), whose new filter silently drops some refunds`);
     await ws.rollouts.start('clean-orders-v3', o.actor, 'simpler filter');
     const touched: string[] = [];
     for (const p of partitions.slice(baselineDays + 5)) {
-      const before = ws.rollouts.state('clean-orders-v3').kind;
+      const before = (await ws.rollouts.state('clean-orders-v3')).kind;
       logBatch(log, p, await run(p), 'clean-orders-v3');
       if (before !== 'rolled_back') touched.push(p);
     }
-    rollouts['clean-orders-v3'] = ws.rollouts.state('clean-orders-v3').kind;
+    rollouts['clean-orders-v3'] = (await ws.rollouts.state('clean-orders-v3')).kind;
     log('\n   After the rollback, every partition v3 touched shows its baseline output again:');
     verified = await verifyBaseline(ws, touched, log);
   }
 
   const datasets: Record<string, number> = {};
   for (const ds of ['cleaned_orders', 'daily_revenue']) {
-    const [r] = await ws.warehouse.query(`SELECT count(*)::BIGINT AS n FROM ${await ws.warehouse.datasetTable(ds)}`);
+    const [r] = await ws.warehouse.query(`SELECT count(*) AS n FROM ${await ws.warehouse.datasetTable(ds)}`);
     datasets[ds] = Number(r?.['n'] ?? 0);
   }
-  const audit = verifyAuditChain(ws.store.auditLog(), ws.store.auditHead());
+  const audit = await ws.audit.verify();
   log(`\nPublished: cleaned_orders ${datasets['cleaned_orders']} rows, daily_revenue ${datasets['daily_revenue']} rows in ${partitions.length} partitions.`);
   log(`Audit trail: ${audit.entries} entries, ${audit.ok ? 'hash chain verified' : 'BROKEN'}.`);
   const sluice = `npx sluice --project ${root}`;
@@ -99,7 +98,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   ${sluice} flags history clean_orders_version # every flag change, who and why
   ${sluice} runs                               # every run; run-show ID for steps, rows and hashes
   ${sluice} audit verify                       # checks the hash-chained audit trail
-The data: ${ws.warehouse.path} (tables cleaned_orders, daily_revenue)`);
+The data: ${ws.warehouse.location} (tables cleaned_orders, daily_revenue)`);
   return { root, partitions: partitions.length, failed, datasets, rollouts, verifiedAfterRollback: verified, auditEntries: audit.entries };
 }
 

@@ -1,4 +1,4 @@
-import type { Source } from '../config/project-model.ts';
+import type { Source } from './source.ts';
 import type { SqlEngine } from './sql-engine.ts';
 
 /** An immutable stored result of one step for one partition in one run. */
@@ -12,15 +12,30 @@ export interface OutputVersion {
   readonly runId: number;
   readonly rowCount: number;
   readonly createdAt: string;
-  /** The warehouse table that holds the rows, e.g. sluice_versions."clean_orders.r12". */
+  /** The relation that holds the rows, as SQL of this warehouse can name it. */
   readonly table: string;
 }
+
+export type NewOutputVersion = Omit<OutputVersion, 'table' | 'rowCount' | 'createdAt'>;
 
 export interface PublishItem {
   readonly dataset: string;
   readonly partitionColumn: string;
   readonly partition: string;
   readonly versionId: string;
+  /**
+   * Compare-and-set: the version the caller saw published when it decided (null: none). When the
+   * partition shows anything else by the time of the publish, the whole call is refused with a
+   * CONFLICT naming the partitions, and nothing is published. Absent: publish unconditionally.
+   */
+  readonly expected?: string | null;
+}
+
+export interface PublishMeta {
+  readonly runId: number | null;
+  readonly actor: string;
+  readonly reason: string;
+  readonly at: Date;
 }
 
 export interface Publication {
@@ -40,24 +55,52 @@ export interface ColumnInfo {
   readonly type: string;
 }
 
+/** What the engine is, recorded with every run that computes on it. */
+export interface EngineInfo {
+  readonly kind: string;
+  readonly version: string;
+}
+
 /**
- * Where the data lives: sources are bound per partition, step outputs are kept as immutable output
- * versions, and datasets are plain tables whose partitions are swapped in one transaction.
+ * One run's session: its own input bindings (temp names), its own transaction. Two sessions of one
+ * warehouse may compute at the same time without seeing each other's bindings.
  */
-export interface Warehouse extends SqlEngine {
-  init(): Promise<void>;
-  /** Makes `source.name` readable by step SQL, holding only the rows of `partition`. */
+export interface WarehouseSession extends SqlEngine, AsyncDisposable {
+  /** Makes `source.name` readable by step SQL of this session, holding only the rows of `partition`. */
   bindSource(source: Source, partition: string, projectRoot: string): Promise<{ rows: number }>;
-  /** Makes `name` readable by later steps as the rows of an output version. */
+  /** Makes `name` readable by later steps of this session as the rows of an output version. */
   bindOutput(name: string, versionId: string): Promise<void>;
-  createOutputVersion(v: Omit<OutputVersion, 'table' | 'rowCount' | 'createdAt'>, sql: string, createdAt: Date): Promise<OutputVersion>;
+  /** Runs a step's SQL over this session's bindings into a new immutable output version. */
+  createOutputVersion(v: NewOutputVersion, sql: string, createdAt: Date): Promise<OutputVersion>;
+  close(): Promise<void>;
+}
+
+/**
+ * Where the data lives. Step outputs are kept as immutable output versions; a dataset's partition
+ * shows exactly one of them (its publication), and moving that pointer is the only way data
+ * consumers read changes.
+ *
+ * The contract every adapter honours (engine/warehouse.contract.ts tests each one):
+ * - `publish` is atomic over all its items: a reader, or a process killed at any moment, sees
+ *   every partition of the call at its old or at its new version, never a mix and never a
+ *   half-written partition;
+ * - an item with `expected` is a compare-and-set: when any such item's partition shows another
+ *   version than expected, the call changes nothing and throws CONFLICT;
+ * - output versions are never rewritten, and publishing an older one again is the same operation;
+ * - sessions are independent: bindings of one are invisible to another.
+ */
+export interface Warehouse extends SqlEngine, AsyncDisposable {
+  readonly engine: EngineInfo;
+  /** Where the data is, for people (a file path, a database URL without its password). */
+  readonly location: string;
+  /** A new session for one run; close it when the run ends. */
+  openSession(): Promise<WarehouseSession>;
   outputVersion(id: string): Promise<OutputVersion | undefined>;
   outputVersions(filter: { step?: string; partition?: string; runId?: number }): Promise<OutputVersion[]>;
   columns(table: string): Promise<ColumnInfo[]>;
-  /** The fully qualified name of a dataset's published table. */
+  /** The fully qualified name of a dataset's published relation. */
   datasetTable(dataset: string): Promise<string>;
-  /** Publishes every item in one transaction; consumers see all old or all new partitions. */
-  publish(items: readonly PublishItem[], meta: { runId: number | null; actor: string; reason: string; at: Date }): Promise<Publication[]>;
+  publish(items: readonly PublishItem[], meta: PublishMeta): Promise<Publication[]>;
   currentPublications(dataset?: string): Promise<Publication[]>;
   publicationHistory(dataset: string, partition?: string): Promise<Publication[]>;
   close(): Promise<void>;

@@ -1,3 +1,5 @@
+import { duckdbDialect } from '../engine/duckdb/duckdb-dialect.ts';
+import { postgresDialect } from '../engine/postgres/postgres-dialect.ts';
 import pg from 'pg';
 import { postgresUnavailable, startPostgres } from '../../test/support/postgres-server.ts';
 import { test, describe } from 'node:test';
@@ -84,7 +86,7 @@ describe('invariant: sticky, monotone slices', () => {
         const rows = keys.slice(at, at + 10_000).map((k, j) => `(${at + j}, '${k.replace(/'/g, "''")}')`);
         await db.exec(`INSERT INTO keys VALUES ${rows.join(',')}`);
       }
-      const rows = await db.query(`SELECT i, ${bucketSql('duckdb', SALT, 'k')} AS b, ${sliceSql('duckdb', SALT, 'k', 10)} AS s FROM keys ORDER BY i`);
+      const rows = await db.query(`SELECT i, ${bucketSql(duckdbDialect, SALT, 'k')} AS b, ${sliceSql(duckdbDialect, SALT, 'k', 10)} AS s FROM keys ORDER BY i`);
       assert.equal(rows.length, keys.length);
       const ts = bucketMany(SALT, keys);
       let mismatches = 0;
@@ -93,10 +95,10 @@ describe('invariant: sticky, monotone slices', () => {
       });
       assert.equal(mismatches, 0);
 
-      const ints = await db.query(`SELECT i, ${bucketSql('duckdb', SALT, 'i')} AS b FROM range(-10000, 10000) t(i) ORDER BY i`);
+      const ints = await db.query(`SELECT i, ${bucketSql(duckdbDialect, SALT, 'i')} AS b FROM range(-10000, 10000) t(i) ORDER BY i`);
       for (const r of ints) assert.equal(r['b'], bucket(SALT, Number(r['i'])));
 
-      const nulls = await db.query(`SELECT ${bucketSql('duckdb', SALT, 'NULL')} AS b, ${sliceSql('duckdb', SALT, 'NULL', 100)} AS s`);
+      const nulls = await db.query(`SELECT ${bucketSql(duckdbDialect, SALT, 'NULL')} AS b, ${sliceSql(duckdbDialect, SALT, 'NULL', 100)} AS s`);
       assert.deepEqual(nulls, [{ b: null, s: false }]);
     } finally {
       await db.close();
@@ -109,12 +111,12 @@ describe('invariant: sticky, monotone slices', () => {
     await client.connect();
     try {
       const keys = stringKeys();
-      const sql = `SELECT ${bucketSql('postgres', SALT, 'k')} AS b FROM unnest($1::text[]) WITH ORDINALITY AS t(k, i) ORDER BY i`;
+      const sql = `SELECT ${bucketSql(postgresDialect, SALT, 'k')} AS b FROM unnest($1::text[]) WITH ORDINALITY AS t(k, i) ORDER BY i`;
       const res = await client.query<{ b: string }>(sql, [keys]);
       const ts = bucketMany(SALT, keys);
       assert.equal(res.rows.length, keys.length);
       assert.equal(res.rows.filter((r, i) => Number(r.b) !== ts[i]).length, 0);
-      const ints = await client.query<{ b: string }>(`SELECT ${bucketSql('postgres', SALT, 'k')} AS b FROM generate_series(1, 20000) AS t(k) ORDER BY k`);
+      const ints = await client.query<{ b: string }>(`SELECT ${bucketSql(postgresDialect, SALT, 'k')} AS b FROM generate_series(1, 20000) AS t(k) ORDER BY k`);
       assert.equal(ints.rows.filter((r, i) => Number(r.b) !== bucket(SALT, i + 1)).length, 0, 'integer keys bucket like their decimal text');
     } finally {
       await client.end();

@@ -1,4 +1,5 @@
-import type { MetadataStore, FlagRevision } from '../store/metadata-store.ts';
+import type { AuditTrail } from '../governance/audit-trail.ts';
+import type { FlagRevision, Stores, UnitOfWork } from '../store/metadata-store.ts';
 import type { Clock } from '../util/clock.ts';
 import { SluiceError } from '../util/errors.ts';
 import { deepFreeze, type FlagDefinition } from './flag.ts';
@@ -9,7 +10,8 @@ export type FlagState = Pick<FlagDefinition, 'enabled' | 'strategies' | 'variant
 
 export interface FlagStateDeps {
   readonly declared: readonly FlagDefinition[];
-  readonly store: Pick<MetadataStore, 'appendFlagRevision' | 'flagRevisions' | 'appendAudit' | 'transaction'>;
+  readonly store: UnitOfWork & Pick<Stores, 'flagRevisions'>;
+  readonly audit: Pick<AuditTrail, 'append'>;
   readonly clock: Clock;
   /** Environments where every change must carry a reason (default: prod). */
   readonly reasonRequiredIn?: readonly string[];
@@ -45,33 +47,33 @@ export class FlagStates {
   }
 
   /** Every declared flag as it stands in `environment`. */
-  effective(environment: string): FlagDefinition[] {
+  async effective(environment: string): Promise<FlagDefinition[]> {
     const latest = new Map<string, FlagRevision>();
-    for (const r of this.deps.store.flagRevisions(environment)) latest.set(r.flag, r);
+    for (const r of await this.deps.store.flagRevisions.list(environment)) latest.set(r.flag, r);
     return this.deps.declared.map((f) => {
       const r = latest.get(f.name);
-      return r ? deepFreeze({ ...f, ...(r.state as FlagState) }) : f;
+      return r ? deepFreeze({ ...f, ...r.state }) : f;
     });
   }
 
-  flag(environment: string, name: string): FlagDefinition {
+  async flag(environment: string, name: string): Promise<FlagDefinition> {
     this.declared(name);
-    const f = this.effective(environment).find((x) => x.name === name);
+    const f = (await this.effective(environment)).find((x) => x.name === name);
     if (!f) throw new SluiceError('INTERNAL', `flag ${name} vanished`);
     return f;
   }
 
-  history(environment: string, name: string): FlagHistoryEntry[] {
+  async history(environment: string, name: string): Promise<FlagHistoryEntry[]> {
     const declared = this.declared(name);
     return [
       { revision: 0, state: stateOf(declared), actor: '(project file)', reason: 'declared in flags/', at: null },
-      ...this.deps.store.flagRevisions(environment, name).map((r) => ({ revision: r.revision, state: r.state as FlagState, actor: r.actor, reason: r.reason, at: r.at })),
+      ...(await this.deps.store.flagRevisions.list(environment, name)).map((r) => ({ revision: r.revision, state: r.state, actor: r.actor, reason: r.reason, at: r.at })),
     ];
   }
 
   /** Sets a flag's state in one environment; a change that alters nothing is still recorded. */
-  set(environment: string, name: string, change: Partial<FlagState>, actor: string, reason: string | undefined, action = 'flag.set'): FlagDefinition {
-    const current = this.flag(environment, name);
+  async set(environment: string, name: string, change: Partial<FlagState>, actor: string, reason: string | undefined, action = 'flag.set'): Promise<FlagDefinition> {
+    const current = await this.flag(environment, name);
     if (current.killSwitch && change.strategies && change.strategies.length > 0) {
       throw new SluiceError('USAGE', `flag ${name} is a kill switch: it is on or off, with no strategies`, { field: 'strategies' });
     }
@@ -81,20 +83,20 @@ export class FlagStates {
     }
     const state: FlagState = { ...stateOf(current), ...change };
     const at = this.deps.clock.now();
-    this.deps.store.transaction(() => {
-      const rev = this.deps.store.appendFlagRevision({ environment, flag: name, state, actor, reason: reason ?? '', at: at.toISOString() });
-      this.deps.store.appendAudit({ actor, action, target: `flag/${environment}/${name}`, reason: reason ?? '', details: { revision: rev.revision, before: stateOf(current), after: state } }, at);
+    await this.deps.store.transaction(async (tx) => {
+      const rev = await tx.flagRevisions.append({ environment, flag: name, state, actor, reason: reason ?? '', at: at.toISOString() });
+      await this.deps.audit.append({ actor, action, target: `flag/${environment}/${name}`, reason: reason ?? '', details: { revision: rev.revision, before: stateOf(current), after: state } }, at);
     });
     return this.flag(environment, name);
   }
 
-  revert(environment: string, name: string, toRevision: number, actor: string, reason: string | undefined): FlagDefinition {
-    const entry = this.history(environment, name).find((h) => h.revision === toRevision);
+  async revert(environment: string, name: string, toRevision: number, actor: string, reason: string | undefined): Promise<FlagDefinition> {
+    const entry = (await this.history(environment, name)).find((h) => h.revision === toRevision);
     if (!entry) throw new SluiceError('NOT_FOUND', `flag ${name} has no revision ${toRevision} in ${environment}`, { field: '--to' });
     return this.set(environment, name, entry.state, actor, reason, 'flag.revert');
   }
 
-  snapshot(environment: string): FlagSnapshot {
-    return createSnapshot(environment, this.effective(environment), this.deps.clock);
+  async snapshot(environment: string): Promise<FlagSnapshot> {
+    return createSnapshot(environment, await this.effective(environment), this.deps.clock);
   }
 }

@@ -1,4 +1,4 @@
-import { parseYaml, type YamlSource } from '../config/yaml-source.ts';
+import { parseYaml, type YamlSource } from '../util/yaml-source.ts';
 import type { Problem } from '../util/errors.ts';
 import { constraintProblem } from './constraint.ts';
 import {

@@ -1,7 +1,7 @@
 import type { SqlValue } from '../engine/sql-engine.ts';
 import { quoteIdent, quoteLiteral } from '../engine/sql.ts';
 import type { Bound, Check, RangeBounds } from './check-types.ts';
-import type { QualityDialect } from './quality-dialect.ts';
+import type { SqlDialect } from '../engine/sql-dialect.ts';
 import type { TableColumn } from './table-columns.ts';
 import { isNumericFamily } from './table-columns.ts';
 
@@ -68,7 +68,7 @@ export function checkColumns(c: Check): string[] {
  * The row predicate that marks a row unexpected, for checks that judge rows one by one. The main
  * table is aliased `t`. `long` says the predicate joins a value list (run it outside the fused scan).
  */
-export function unexpectedPredicate(c: Check, cols: ReadonlyMap<string, TableColumn>, dialect: QualityDialect): { sql: string; long: boolean } | undefined {
+export function unexpectedPredicate(c: Check, cols: ReadonlyMap<string, TableColumn>, dialect: SqlDialect): { sql: string; long: boolean } | undefined {
   const col = 'column' in c ? cols.get(c.column) : undefined;
   const q = 'column' in c ? `t.${quoteIdent(c.column)}` : '';
   const lit = (b: Bound): string => (col ? valueSql(b, col) : String(b));

@@ -1,7 +1,7 @@
 import type { SqlEngine, SqlValue } from '../engine/sql-engine.ts';
 import { quoteIdent } from '../engine/sql.ts';
 import { SluiceError } from '../util/errors.ts';
-import { type QualityDialect, qualityDialectFor } from './quality-dialect.ts';
+import { type SqlDialect } from '../engine/sql-dialect.ts';
 import { describeTable, isNumericFamily, isTemporalFamily } from './table-columns.ts';
 
 export interface DriftOptions {
@@ -11,7 +11,7 @@ export interface DriftOptions {
   readonly bins?: number;
   /** Categories kept per column (most frequent in the baseline); the rest pool as "(other)" (default 50). */
   readonly maxCategories?: number;
-  readonly dialect?: QualityDialect;
+  readonly dialect?: SqlDialect;
 }
 
 export interface DriftBin {
@@ -54,7 +54,7 @@ export function psi(bins: readonly DriftBin[]): number {
  * counting and the KS maximum all run in SQL; JavaScript gets a few rows per column.
  */
 export async function columnDrift(engine: SqlEngine, baseline: string, candidate: string, options: DriftOptions = {}): Promise<ColumnDrift[]> {
-  const dialect = options.dialect ?? qualityDialectFor(engine);
+  const dialect = options.dialect ?? engine.dialect;
   const nBins = options.bins ?? 10;
   const maxCats = options.maxCategories ?? 50;
   // One after the other: a missing table must not leave the other query running when the caller closes the engine.

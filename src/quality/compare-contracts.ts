@@ -1,5 +1,5 @@
 import type { Contract } from './contract.ts';
-import { standardQualityDialect } from './quality-dialect.ts';
+import { standardDialect } from '../engine/sql-dialect.ts';
 
 /**
  * Compatibility modes, from the consumers' side of a dataset:
@@ -66,8 +66,8 @@ const FLOAT_RANK: Record<string, number> = { FLOAT: 1, DOUBLE: 2 };
 
 /** widened / narrowed / changed / same for a type change, by the values each type can hold. */
 export function typeChange(from: string, to: string): 'same' | 'type_widened' | 'type_narrowed' | 'type_changed' {
-  const a = standardQualityDialect.canonicalType(from);
-  const b = standardQualityDialect.canonicalType(to);
+  const a = standardDialect.canonicalType(from);
+  const b = standardDialect.canonicalType(to);
   if (a === b) return 'same';
   const ia = INT_RANK[a];
   const ib = INT_RANK[b];

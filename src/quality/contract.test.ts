@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseYaml } from '../config/yaml-source.ts';
+import { parseYaml } from '../util/yaml-source.ts';
 import { DuckDBEngine } from '../engine/duckdb/duckdb-engine.ts';
 import { compareContracts, typeChange } from './compare-contracts.ts';
 import { type Contract, parseContract } from './contract.ts';

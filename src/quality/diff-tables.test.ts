@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { DuckDBEngine } from '../engine/duckdb/duckdb-engine.ts';
 import { diffTables } from './diff-tables.ts';
 import { columnDrift, psi } from './column-drift.ts';
-import { duckdbQualityDialect } from './quality-dialect.ts';
 
 async function pair(): Promise<DuckDBEngine> {
   const db = await DuckDBEngine.open(':memory:');
@@ -38,7 +37,7 @@ describe('diffTables', () => {
   test('samples are the same whether the engine gathers them inside the join or with extra queries', async () => {
     await using db = await pair();
     const inJoin = await diffTables(db, 'base', 'cand', { key: ['id'], sampleSize: 3 });
-    const separate = await diffTables(db, 'base', 'cand', { key: ['id'], sampleSize: 3, dialect: { ...duckdbQualityDialect, firstRowsAggregate: undefined } });
+    const separate = await diffTables(db, 'base', 'cand', { key: ['id'], sampleSize: 3, dialect: { ...db.dialect, firstRowsAggregate: undefined } });
     assert.deepEqual(separate.samples, inJoin.samples);
     assert.equal(inJoin.queries.length, 2, 'checksum + one join');
     assert.equal(separate.queries.length, 5);

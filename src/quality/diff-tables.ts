@@ -1,7 +1,7 @@
 import type { Row, SqlEngine, SqlValue } from '../engine/sql-engine.ts';
 import { quoteIdent } from '../engine/sql.ts';
 import { SluiceError } from '../util/errors.ts';
-import { type QualityDialect, qualityDialectFor } from './quality-dialect.ts';
+import { type SqlDialect } from '../engine/sql-dialect.ts';
 import { describeTable } from './table-columns.ts';
 
 export interface DiffOptions {
@@ -13,7 +13,7 @@ export interface DiffOptions {
   readonly sampleSize?: number;
   /** Skip the checksum short cut and always join (default false). */
   readonly forceJoin?: boolean;
-  readonly dialect?: QualityDialect;
+  readonly dialect?: SqlDialect;
 }
 
 export interface ChangedRow {
@@ -57,7 +57,7 @@ export interface TableDiff {
  * probability (64-bit hashes), not certainty; `forceJoin` skips the short cut.
  */
 export async function diffTables(engine: SqlEngine, left: string, right: string, options: DiffOptions): Promise<TableDiff> {
-  const dialect = options.dialect ?? qualityDialectFor(engine);
+  const dialect = options.dialect ?? engine.dialect;
   const sampleSize = options.sampleSize ?? 10;
   const queries: string[] = [];
   const run = async (sql: string): Promise<Row[]> => {

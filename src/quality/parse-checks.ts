@@ -1,5 +1,5 @@
 import type { SqlValue } from '../engine/sql-engine.ts';
-import type { YamlSource } from '../config/yaml-source.ts';
+import type { YamlSource } from '../util/yaml-source.ts';
 import type { Problem } from '../util/errors.ts';
 import type { Bound, Check, CheckKind, CheckPlace, CheckSpec, IgnoreRowsIf, ParseChecksResult, RangeBounds, Severity } from './check-types.ts';
 import { parseDuration } from './parse-duration.ts';

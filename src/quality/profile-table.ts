@@ -1,6 +1,6 @@
 import type { Row, SqlEngine, SqlValue } from '../engine/sql-engine.ts';
 import { quoteIdent } from '../engine/sql.ts';
-import { type QualityDialect, type TypeFamily, qualityDialectFor } from './quality-dialect.ts';
+import { type SqlDialect, type TypeFamily } from '../engine/sql-dialect.ts';
 import { type TableColumn, describeTable, isNumericFamily, isTemporalFamily } from './table-columns.ts';
 
 export interface ProfileOptions {
@@ -26,7 +26,7 @@ export interface ProfileOptions {
   readonly rowCount?: number;
   /** Seed of the samples, so a profile of the same table is repeatable (default 42). */
   readonly seed?: number;
-  readonly dialect?: QualityDialect;
+  readonly dialect?: SqlDialect;
 }
 
 export interface Quantiles {
@@ -101,7 +101,7 @@ const PROBE_ROWS = 100_000;
  * Estimated fields are listed per column in `estimated`, and the profile's method is `sampled`.
  */
 export async function profileTable(engine: SqlEngine, table: string, options: ProfileOptions = {}): Promise<TableProfile> {
-  const dialect = options.dialect ?? qualityDialectFor(engine);
+  const dialect = options.dialect ?? engine.dialect;
   const maxDistinct = options.topValuesMaxDistinct ?? 20;
   const limit = options.topValuesLimit ?? 10;
   const columns = await describeTable(engine, table, dialect);
@@ -128,7 +128,7 @@ const orderable = (c: TableColumn): boolean => isNumericFamily(c.family) || isTe
 const hasMoments = (c: TableColumn): boolean => isNumericFamily(c.family) || c.family === 'boolean';
 const hasQuantiles = (c: TableColumn): boolean => isNumericFamily(c.family);
 
-async function exactProfile(table: string, columns: readonly TableColumn[], o: { maxDistinct: number; limit: number }, dialect: QualityDialect, queries: string[], run: Run): Promise<TableProfile> {
+async function exactProfile(table: string, columns: readonly TableColumn[], o: { maxDistinct: number; limit: number }, dialect: SqlDialect, queries: string[], run: Run): Promise<TableProfile> {
   const terms = ['count(*) AS n'];
   columns.forEach((c, i) => {
     const q = quoteIdent(c.name);
@@ -182,16 +182,16 @@ async function sampledProfile(
   columns: readonly TableColumn[],
   n: number,
   options: ProfileOptions,
-  dialect: QualityDialect,
+  dialect: SqlDialect,
   queries: string[],
   run: Run,
 ): Promise<TableProfile> {
   const maxDistinct = options.topValuesMaxDistinct ?? 20;
   const limit = options.topValuesLimit ?? 10;
   const seed = options.seed ?? 42;
-  const rowSample = dialect.rowSample as NonNullable<QualityDialect['rowSample']>;
-  const blockSample = dialect.blockSample as NonNullable<QualityDialect['blockSample']>;
-  const distinctEstimate = dialect.distinctEstimate as NonNullable<QualityDialect['distinctEstimate']>;
+  const rowSample = dialect.rowSample as NonNullable<SqlDialect['rowSample']>;
+  const blockSample = dialect.blockSample as NonNullable<SqlDialect['blockSample']>;
+  const distinctEstimate = dialect.distinctEstimate as NonNullable<SqlDialect['distinctEstimate']>;
   const pct = (rows: number): number => Math.min(100, Math.max(0.001, Number(((rows / n) * 100).toPrecision(3))));
 
   // 1. Counts and non-text extremes (table statistics where the engine keeps them).

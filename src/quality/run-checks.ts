@@ -3,7 +3,7 @@ import { quoteIdent } from '../engine/sql.ts';
 import { SluiceError, configError, messageOf, type Problem } from '../util/errors.ts';
 import type { Bound, Check, CheckResult } from './check-types.ts';
 import { bindTable, checkColumns, ignoredRowsSql, insideRange, memberOf, unexpectedPredicate, valueSql } from './check-sql.ts';
-import { type QualityDialect, qualityDialectFor } from './quality-dialect.ts';
+import { type SqlDialect } from '../engine/sql-dialect.ts';
 import { type TableColumn, describeTable } from './table-columns.ts';
 import { validateChecks } from './validate-checks.ts';
 
@@ -16,7 +16,7 @@ export interface RunChecksOptions {
   readonly indexColumns?: readonly string[];
   /** Most distinct values a distinct_values_in_set check reports as its observed value (default 1000). */
   readonly maxObservedValues?: number;
-  readonly dialect?: QualityDialect;
+  readonly dialect?: SqlDialect;
 }
 
 export interface CheckRunReport {
@@ -49,7 +49,7 @@ interface Counts {
  * then samples only for checks that found offending rows.
  */
 export async function runChecks(engine: SqlEngine, table: string, checks: readonly Check[], options: RunChecksOptions = {}): Promise<CheckRunReport> {
-  const dialect = options.dialect ?? qualityDialectFor(engine);
+  const dialect = options.dialect ?? engine.dialect;
   const sampleSize = options.sampleSize ?? 20;
   const queries: string[] = [];
   const run = async (sql: string): Promise<Row[]> => {

@@ -2,7 +2,7 @@ import type { SqlEngine } from '../engine/sql-engine.ts';
 import { quoteIdent, quoteLiteral } from '../engine/sql.ts';
 import { SluiceError } from '../util/errors.ts';
 import type { ContractColumn } from './contract.ts';
-import { type QualityDialect, type TypeFamily, qualityDialectFor } from './quality-dialect.ts';
+import { type SqlDialect, type TypeFamily } from '../engine/sql-dialect.ts';
 
 export interface SynthSchema {
   readonly columns: readonly Pick<ContractColumn, 'name' | 'type' | 'nullable'>[];
@@ -20,7 +20,7 @@ export interface SynthOptions {
   readonly now?: Date;
   /** Every n-th row repeats the previous row's primary key (default 50; 0 = no duplicates). */
   readonly duplicateKeyEvery?: number;
-  readonly dialect?: QualityDialect;
+  readonly dialect?: SqlDialect;
 }
 
 export interface SynthResult {
@@ -54,7 +54,7 @@ const INT_LIMITS: Record<string, [string, string]> = {
  * the edges combine), the other half holds ordinary values.
  */
 export async function synthesize(engine: SqlEngine, schema: SynthSchema, options: SynthOptions): Promise<SynthResult> {
-  const dialect = options.dialect ?? qualityDialectFor(engine);
+  const dialect = options.dialect ?? engine.dialect;
   if (!Number.isInteger(options.rows) || options.rows < 0) throw new SluiceError('USAGE', 'rows must be a non-negative integer', { field: 'rows' });
   if (schema.columns.length === 0) throw new SluiceError('USAGE', 'the schema has no columns', { field: 'columns' });
   const now = options.now ?? new Date('2026-01-01T00:00:00Z');

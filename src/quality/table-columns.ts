@@ -1,6 +1,6 @@
 import type { SqlEngine } from '../engine/sql-engine.ts';
 import { SluiceError, messageOf } from '../util/errors.ts';
-import type { QualityDialect, TypeFamily } from './quality-dialect.ts';
+import type { SqlDialect, TypeFamily } from '../engine/sql-dialect.ts';
 
 export interface TableColumn {
   readonly name: string;
@@ -9,7 +9,7 @@ export interface TableColumn {
 }
 
 /** The columns of a table (or view) in order, with their engine type and type family. */
-export async function describeTable(engine: SqlEngine, table: string, dialect: QualityDialect): Promise<TableColumn[]> {
+export async function describeTable(engine: SqlEngine, table: string, dialect: SqlDialect): Promise<TableColumn[]> {
   let rows;
   try {
     rows = await engine.query(dialect.describeSql(table));

@@ -1,7 +1,7 @@
 import type { SqlEngine, SqlValue } from '../engine/sql-engine.ts';
 import type { Check } from './check-types.ts';
 import type { Contract } from './contract.ts';
-import { type QualityDialect, qualityDialectFor } from './quality-dialect.ts';
+import { type SqlDialect } from '../engine/sql-dialect.ts';
 import { checkColumns } from './check-sql.ts';
 import { type CheckRunReport, runChecks } from './run-checks.ts';
 import { describeTable } from './table-columns.ts';
@@ -44,9 +44,9 @@ export async function validateAgainstContract(
   engine: SqlEngine,
   table: string,
   contract: Contract,
-  options: { now?: Date; sampleSize?: number; dialect?: QualityDialect; extraChecks?: readonly Check[]; indexColumns?: readonly string[] } = {},
+  options: { now?: Date; sampleSize?: number; dialect?: SqlDialect; extraChecks?: readonly Check[]; indexColumns?: readonly string[] } = {},
 ): Promise<ContractValidation> {
-  const dialect = options.dialect ?? qualityDialectFor(engine);
+  const dialect = options.dialect ?? engine.dialect;
   const actual = await describeTable(engine, table, dialect);
   const violations: ContractViolation[] = [];
   for (const col of contract.columns) {

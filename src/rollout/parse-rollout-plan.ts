@@ -1,4 +1,4 @@
-import { parseYaml } from '../config/yaml-source.ts';
+import { parseYaml } from '../util/yaml-source.ts';
 import type { Problem } from '../util/errors.ts';
 import type { GateSpec } from './gate-spec.ts';
 import { parseGateSpec } from './parse-gate-spec.ts';

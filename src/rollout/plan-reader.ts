@@ -1,4 +1,4 @@
-import type { YamlSource } from '../config/yaml-source.ts';
+import type { YamlSource } from '../util/yaml-source.ts';
 import type { Problem } from '../util/errors.ts';
 import { parseDuration } from './parse-duration.ts';
 

@@ -23,7 +23,7 @@ import type { StaggerConfig } from './check-stagger.ts';
 import type { BatchRecord, GateContext, Observations } from './gate-evidence.ts';
 import type { GateVerdict } from './gate-verdict.ts';
 import { toVerdict, worstVerdict } from './gate-verdict.ts';
-import { approvalRefusal, countedApprovers, evaluateApprovalGate } from './gates/approval-gate.ts';
+import { approvalRefusal, evaluateApprovalGate } from './gates/approval-gate.ts';
 import { evaluateGate } from './gates/evaluate-gate.ts';
 import type { DatasetGraph, TouchedPartition } from './plan-rollback.ts';
 import { planRollback } from './plan-rollback.ts';

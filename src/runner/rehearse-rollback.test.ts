@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { embeddedRehearsalCopy, existingWarehouse } from '../cli/commands/rollout/embedded-rehearsal-copy.ts';
-import { openWorkspace, type Workspace } from '../cli/workspace.ts';
+import { existingWarehouse, rehearsalCopy } from '../app/rehearsal-copy.ts';
+import { openWorkspace, type Workspace } from '../app/open-workspace.ts';
 import { scaffoldProject } from '../demo/scaffold.ts';
 import { DuckDBWarehouse } from '../engine/duckdb/duckdb-warehouse.ts';
 import type { PublishItem, Warehouse } from '../engine/warehouse.ts';
@@ -38,14 +38,14 @@ async function canaryProject(dir: string): Promise<Workspace> {
   rmSync(join(root, 'rollouts'), { recursive: true, force: true });
   mkdirSync(join(root, 'rollouts'));
   writeFileSync(join(root, 'rollouts/ship.yaml'), PLAN);
-  const ws = await openWorkspace(root, 'dev', new ManualClock('2026-11-20T10:00:00Z'));
+  const ws = await openWorkspace(root, 'dev', { clock: new ManualClock('2026-11-20T10:00:00Z') });
   await ws.rollouts.start('ship', 'alice', 'ship v2');
-  for (const partition of ['2026-11-01', '2026-11-02', '2026-11-03']) await ws.rollouts.run(ws, { pipeline: 'orders', partition, environment: 'dev', actor: 'scheduler' });
-  assert.equal(ws.rollouts.state('ship').position?.stageId, 'canary-50');
+  for (const partition of ['2026-11-01', '2026-11-02', '2026-11-03']) await ws.run({ pipeline: 'orders', partition, environment: 'dev', actor: 'scheduler' });
+  assert.equal((await ws.rollouts.state('ship')).position?.stageId, 'canary-50');
   return ws;
 }
 
-function deps(ws: Workspace, tempRoot: string, copy: RehearsalDeps['copy'] = embeddedRehearsalCopy(ws)): RehearsalDeps {
+function deps(ws: Workspace, tempRoot: string, copy: RehearsalDeps['copy'] = rehearsalCopy(ws)): RehearsalDeps {
   return { project: ws.project, store: ws.store, warehouseFor: existingWarehouse(ws), rollouts: ws.rollouts, clock: ws.clock, copy, tempRoot };
 }
 
@@ -57,12 +57,12 @@ async function realState(ws: Workspace): Promise<unknown> {
     history: await w.query('SELECT * FROM sluice.publication_log ORDER BY seq'),
     versions: await w.query('SELECT id FROM sluice.output_versions ORDER BY id'),
     rows: await w.query(`SELECT order_date::VARCHAR AS d, count(*)::BIGINT AS n FROM ${await w.datasetTable('cleaned_orders')} GROUP BY ALL ORDER BY d`),
-    flags: ws.store.flagRevisions('dev'),
-    audit: ws.store.auditLog(),
-    head: ws.store.auditHead(),
-    rollout: ws.store.rollout('ship'),
-    log: ws.store.rolloutTransitions('ship'),
-    runs: ws.store.runs({ limit: 100 }),
+    flags: (await ws.store.flagRevisions.list('dev')),
+    audit: (await ws.store.audit.list()),
+    head: (await ws.store.audit.head()),
+    rollout: (await ws.store.rollouts.get('ship')),
+    log: (await ws.store.rollouts.log('ship')),
+    runs: (await ws.store.runs.list({ limit: 100 })),
   };
 }
 
@@ -98,7 +98,7 @@ describe('rehearse rollback', () => {
     assert.equal(r.realUnchanged, true);
     assert.deepEqual(await realState(ws), before);
     assert.deepEqual(readdirSync(copies), []);
-    assert.equal(ws.rollouts.state('ship').kind, 'progressing');
+    assert.equal((await ws.rollouts.state('ship')).kind, 'progressing');
   });
 
   test('a run in flight: the rehearsal treats it as finished without publishing, and the real run still completes', async () => {
@@ -106,14 +106,14 @@ describe('rehearse rollback', () => {
     await using ws = await canaryProject(tmp.dir);
     let report: RehearsalReport | undefined;
     let inFlight: string[] = [];
-    const { result } = await ws.rollouts.run(ws, {
+    const { result } = await ws.run({
       pipeline: 'orders',
       partition: '2026-11-01',
       environment: 'dev',
       actor: 'scheduler',
       onPhase: async (phase) => {
         if (phase !== 'before-publish') return;
-        inFlight = ws.rollouts.state('ship').inFlight.map((f) => f.runId);
+        inFlight = (await ws.rollouts.state('ship')).inFlight.map((f) => f.runId);
         report = await rehearseRollback(deps(ws, tmp.dir), 'ship', 'carol');
       },
     });
@@ -122,26 +122,22 @@ describe('rehearse rollback', () => {
     assert.equal(report?.ok, true, report?.problems.join('; '));
     assert.deepEqual(report?.assumedFinished, inFlight);
     assert.equal(report?.stateAfter, 'rolled_back');
-    assert.equal(ws.rollouts.state('ship').inFlight.length, 0, 'the real controller saw its run finish');
+    assert.equal((await ws.rollouts.state('ship')).inFlight.length, 0, 'the real controller saw its run finish');
   });
 
   test('a lost republish is caught: the partition is reported as not equal to its baseline', async () => {
     using tmp = temp();
     await using ws = await canaryProject(tmp.dir);
-    const embedded = embeddedRehearsalCopy(ws);
     // Fault injection on the copy only: its warehouse drops the republish of 2026-11-02.
-    const lossy: RehearsalDeps['copy'] = async (dir, envs) => {
-      const c = await embedded(dir, envs);
-      const drop = (w: Warehouse): Warehouse =>
-        new Proxy(w, {
-          get(target, prop) {
-            if (prop === 'publish') return (items: readonly PublishItem[], meta: Parameters<Warehouse['publish']>[1]) => target.publish(meta.runId === null ? items.filter((i) => i.partition !== '2026-11-02') : items, meta);
-            const v: unknown = Reflect.get(target, prop, target);
-            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-          },
-        });
-      return { project: c.project, store: c.store, bytes: c.bytes, warehouseFor: async (env) => drop(await c.warehouseFor(env)), [Symbol.asyncDispose]: () => c[Symbol.asyncDispose]() };
-    };
+    const drop = (w: Warehouse): Warehouse =>
+      new Proxy(w, {
+        get(target, prop) {
+          if (prop === 'publish') return (items: readonly PublishItem[], meta: Parameters<Warehouse['publish']>[1]) => target.publish(meta.runId === null ? items.filter((i) => i.partition !== '2026-11-02') : items, meta);
+          const v: unknown = Reflect.get(target, prop, target);
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+    const lossy = rehearsalCopy(ws, { decorate: drop });
     const r = await rehearseRollback(deps(ws, tmp.dir, lossy), 'ship', 'carol');
     assert.equal(r.ok, false);
     const bad = r.restored.find((x) => x.partition === '2026-11-02');
@@ -156,7 +152,7 @@ describe('rehearse rollback', () => {
     const root = join(tmp.dir, 'shop');
     await scaffoldProject({ dir: root, days: 1, ordersPerDay: 50 });
     writeFileSync(join(root, 'rollouts/ship.yaml'), PLAN);
-    await using ws = await openWorkspace(root, 'dev', new ManualClock('2026-11-20T10:00:00Z'));
+    await using ws = await openWorkspace(root, 'dev', { clock: new ManualClock('2026-11-20T10:00:00Z') });
     await assert.rejects(rehearseRollback(deps(ws, tmp.dir), 'ship', 'carol'), { code: 'CONFLICT', message: /ship is pending \(not started\)/ });
     await assert.rejects(rehearseRollback(deps(ws, tmp.dir), 'nope', 'carol'), { code: 'NOT_FOUND' });
   });

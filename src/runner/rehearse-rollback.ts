@@ -7,19 +7,20 @@ import type { Warehouse } from '../engine/warehouse.ts';
 import type { RollbackPlan } from '../rollout/plan-rollback.ts';
 import type { RolloutState, StateKind } from '../rollout/rollout-state.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
-import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import { SluiceError, messageOf } from '../util/errors.ts';
 import { pipelineOfDataset } from './dataset-graph.ts';
-import { RolloutController } from './rollout-controller.ts';
+import type { RolloutService } from './rollouts/rollout-service.ts';
 
-/** Opened copies of the metadata store and of some environments' warehouses, in a temp folder. */
+/** Opened copies of the metadata store and of some environments' warehouses, in a temp folder, wired as a workspace. */
 export interface RehearsalCopy extends AsyncDisposable {
-  /** The project with its store and engine paths pointing at the copies. */
+  /** The project with its store and warehouse settings pointing at the copies. */
   readonly project: Project;
   readonly store: MetadataStore;
   /** The copied warehouse of an environment; refuses an environment that was not copied. */
   warehouseFor(environment: string): Promise<Warehouse>;
+  /** The rollout service over the copies. */
+  readonly rollouts: RolloutService;
   /** Bytes written by the copy. */
   readonly bytes: number;
 }
@@ -30,15 +31,14 @@ export interface RehearsalDeps {
   readonly store: MetadataStore;
   /** The real warehouse of an environment, or undefined when it has none yet (none is created). */
   readonly warehouseFor: (environment: string) => Promise<Warehouse | undefined>;
-  readonly rollouts: Pick<RolloutController, 'state' | 'plan'>;
+  readonly rollouts: Pick<RolloutService, 'state' | 'plan'>;
   readonly clock: Clock;
   /**
    * Writes consistent copies of the store and of these environments' warehouses into `dir` and
    * opens them (the composition root knows the adapters: it checkpoints DuckDB through the open
-   * connection and backs SQLite up through its API).
+   * connection and backs SQLite up through its API); `log` receives the copy's notices.
    */
-  readonly copy: (dir: string, environments: readonly string[]) => Promise<RehearsalCopy>;
-  readonly metrics?: SluiceMetrics;
+  readonly copy: (dir: string, environments: readonly string[], log: (line: string) => void) => Promise<RehearsalCopy>;
   /** Where the temp copy goes (default: the OS temp folder). It is deleted at the end. */
   readonly tempRoot?: string;
   readonly log?: (line: string) => void;
@@ -108,8 +108,8 @@ const REHEARSABLE: readonly StateKind[] = ['progressing', 'awaiting_approval', '
  * what is published, measures the time, and deletes the copy. The real environment is only read.
  */
 export async function rehearseRollback(deps: RehearsalDeps, name: string, actor: string): Promise<RehearsalReport> {
-  deps.rollouts.plan(name); // NOT_FOUND for a name with neither a plan nor a stored rollout
-  const before = deps.rollouts.state(name);
+  await deps.rollouts.plan(name); // NOT_FOUND for a name with neither a plan nor a stored rollout
+  const before = await deps.rollouts.state(name);
   if (!REHEARSABLE.includes(before.kind)) {
     throw new SluiceError('CONFLICT', `nothing to rehearse: rollout ${name} is ${before.kind}${before.kind === 'pending' ? ' (not started)' : ''}; a rollback is possible from ${REHEARSABLE.join(', ')}`, { field: 'rollout' });
   }
@@ -124,21 +124,21 @@ export async function rehearseRollback(deps: RehearsalDeps, name: string, actor:
   };
   try {
     const t0 = performance.now();
-    await using copy = await deps.copy(dir, environments);
+    await using copy = await deps.copy(dir, environments, log);
     for (const env of environments) await copy.warehouseFor(env);
     const copyMs = performance.now() - t0;
-    const lastRun = copy.store.runs({ limit: 1 })[0]?.id ?? 0;
-    const controller = new RolloutController({ project: copy.project, store: copy.store, clock: deps.clock, warehouseFor: (env) => copy.warehouseFor(env), metrics: deps.metrics, log });
+    const lastRun = (await copy.store.runs.list({ limit: 1 }))[0]?.id ?? 0;
+    const controller = copy.rollouts;
     const problems: string[] = [];
     const assumedFinished: string[] = [];
     // What is verified comes from the copy itself, so data, metadata and checks agree.
-    const copied = controller.state(name);
+    const copied = await controller.state(name);
 
     const t1 = performance.now();
     try {
       if (copied.kind !== 'rolling_back') await controller.dispatch(name, { kind: 'rollback', actor, reason: `rehearsal by ${actor} (on a copy)` });
       // Runs in flight never finish in the copy: treat them as finished without publishing.
-      for (let s = controller.state(name); s.kind === 'rolling_back'; s = controller.state(name)) {
+      for (let s = await controller.state(name); s.kind === 'rolling_back'; s = await controller.state(name)) {
         const runId = s.waitingFor[0];
         if (runId === undefined) break;
         assumedFinished.push(runId);
@@ -148,7 +148,7 @@ export async function rehearseRollback(deps: RehearsalDeps, name: string, actor:
       problems.push(`the rollback failed: ${messageOf(e)}`);
     }
     const rollbackMs = performance.now() - t1;
-    const after = controller.state(name);
+    const after = await controller.state(name);
     if (after.kind !== 'rolled_back') problems.push(`the rollback ended in state ${after.kind}, not rolled_back`);
     const rollback = after.kind === 'rolled_back' ? after.rollback : undefined;
 
@@ -227,7 +227,7 @@ async function verifyDownstream(copy: RehearsalCopy, rollback: RollbackPlan, las
       const base = { environment: item.environment, dataset: item.dataset, partition };
       const pointer = (await w.currentPublications(item.dataset)).find((x) => x.partition === partition);
       const version = pointer ? await w.outputVersion(pointer.versionId) : undefined;
-      const run = version ? copy.store.run(version.runId) : undefined;
+      const run = version ? await copy.store.runs.get(version.runId) : undefined;
       const head = { ...base, publishedVersion: pointer?.versionId ?? null, runId: run?.id ?? null, runStatus: run?.status ?? null };
       if (!ds || !version || !run) {
         out.push({ ...head, equal: false, problem: 'nothing published' });
@@ -247,8 +247,10 @@ async function verifyDownstream(copy: RehearsalCopy, rollback: RollbackPlan, las
 }
 
 export async function checksum(w: Warehouse, table: string, columns: readonly string[], where?: string): Promise<Checksum> {
-  const h = columns.length > 0 ? `hash(${columns.map(quoteIdent).join(', ')})` : '0::UBIGINT';
-  const [r] = await w.query(`SELECT count(*)::BIGINT AS n, coalesce(bit_xor(h), 0)::VARCHAR AS x, coalesce(sum(h::HUGEINT), 0)::VARCHAR AS s FROM (SELECT ${h} AS h FROM ${table}${where ? ` WHERE ${where}` : ''})`);
+  const { dialect } = w;
+  const [xor, sum] = dialect.rowChecksums(columns.map(quoteIdent));
+  const text = (e: string): string => dialect.castText(`coalesce(${e}, 0)`);
+  const [r] = await w.query(`SELECT count(*) AS n, ${text(xor)} AS x, ${text(sum)} AS s FROM ${table}${where ? ` WHERE ${where}` : ''}`);
   return { rows: Number(r?.['n'] ?? 0), xor: String(r?.['x'] ?? '0'), sum: String(r?.['s'] ?? '0') };
 }
 
@@ -260,6 +262,7 @@ function sameChecksum(a: Checksum, b: Checksum): boolean {
 async function realFingerprint(deps: RehearsalDeps, name: string, environments: readonly string[]): Promise<string> {
   const publications: Record<string, unknown> = {};
   for (const env of environments) publications[env] = (await (await deps.warehouseFor(env))?.currentPublications()) ?? null;
-  const flags = Object.fromEntries(deps.project.environments.map((env) => [env, deps.store.flagRevisions(env).length]));
-  return JSON.stringify({ publications, flags, audit: deps.store.auditHead() ?? null, rollout: deps.store.rollout(name) ?? null, log: deps.store.rolloutTransitions(name).length });
+  const flags: Record<string, number> = {};
+  for (const env of deps.project.environments) flags[env] = (await deps.store.flagRevisions.list(env)).length;
+  return JSON.stringify({ publications, flags, audit: (await deps.store.audit.head()) ?? null, rollout: (await deps.store.rollouts.get(name)) ?? null, log: (await deps.store.rollouts.log(name)).length });
 }

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { Dataset, Pipeline, Project } from '../config/project-model.ts';
 import { quoteIdent, quoteLiteral } from '../engine/sql.ts';
-import type { OutputVersion, Publication, Warehouse } from '../engine/warehouse.ts';
-import type { MetadataStore, RunRecord, StepArtifact, StepRunRecord } from '../store/metadata-store.ts';
+import type { OutputVersion, Publication, Warehouse, WarehouseSession } from '../engine/warehouse.ts';
+import type { AuditTrail } from '../governance/audit-trail.ts';
+import type { MetadataStore, PinnedFlags, RunRecord, StepArtifact, StepRunRecord } from '../store/metadata-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import { SluiceError, messageOf } from '../util/errors.ts';
@@ -17,6 +18,7 @@ export interface RunnerDeps {
   readonly project: Project;
   readonly warehouse: Warehouse;
   readonly store: MetadataStore;
+  readonly audit: AuditTrail;
   readonly clock: Clock;
   readonly metrics?: SluiceMetrics;
 }
@@ -68,11 +70,16 @@ export interface RunResult {
  * run in one transaction. A failure before the publish leaves every publication as it was.
  */
 export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<RunResult> {
-  const { project, warehouse, store, clock } = deps;
+  await using session = await deps.warehouse.openSession();
+  return await runInSession(deps, session, req);
+}
+
+async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: RunRequest): Promise<RunResult> {
+  const { project, warehouse, store, audit, clock } = deps;
   const pipeline = requirePipeline(project, req.pipeline);
   requireEnvironment(project, req.environment);
   // Batch-boundary consistency: flags are evaluated once, here, and the snapshot is recorded.
-  const snapshot = req.flags ?? new FlagStates({ declared: project.flags, store, clock }).snapshot(req.environment);
+  const snapshot = req.flags ?? (await new FlagStates({ declared: project.flags, store, audit, clock }).snapshot(req.environment));
   const flagSet = snapshotFlags(snapshot);
   const exposureCtx = { environment: req.environment, partition: req.partition, now: clock.now() };
   assertNotKilled(flagSet, pipeline.name, exposureCtx);
@@ -87,19 +94,20 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
     const cand = e.kind === 'sliced' ? step.versions.get(e.candidate) : undefined;
     artifacts[step.name] = { version: base?.name ?? '', hash: base?.hash ?? '', ...(cand && e.kind === 'sliced' ? { candidate: { version: cand.name, hash: cand.hash, percent: e.percent, flag: e.flag } } : {}) };
   }
-  const pinned = { snapshot, exposures: Object.fromEntries(exposures) };
+  const pinned: PinnedFlags = { snapshot, exposures: Object.fromEntries(exposures) };
 
   // Sources first: a missing partition or mismatching files fail here, before anything is recorded.
   const sourceRows = new Map<string, number>();
   for (const source of pipeline.sources.values()) {
-    const { rows } = await warehouse.bindSource(source, req.partition, project.root);
+    const { rows } = await session.bindSource(source, req.partition, project.root);
     sourceRows.set(source.name, rows);
   }
   await req.onPhase?.('sources-bound', req.partition);
 
-  const run = store.transaction(() => {
-    const r = store.startRun({ pipeline: pipeline.name, partition: req.partition, environment: req.environment, actor: req.actor, artifacts, flags: pinned, engine: `duckdb` }, clock.now());
-    store.appendAudit({ actor: req.actor, action: 'run.started', target: `run/${r.id}`, reason: `${pipeline.name} partition ${req.partition} in ${req.environment}`, details: { artifacts, exposures: pinned.exposures } }, clock.now());
+  const engine = `${warehouse.engine.kind} ${warehouse.engine.version}`;
+  const run = await store.transaction(async (tx) => {
+    const r = await tx.runs.start({ pipeline: pipeline.name, partition: req.partition, environment: req.environment, actor: req.actor, artifacts, flags: pinned, engine }, clock.now());
+    await audit.append({ actor: req.actor, action: 'run.started', target: `run/${r.id}`, reason: `${pipeline.name} partition ${req.partition} in ${req.environment}`, details: { artifacts, exposures: pinned.exposures } }, clock.now());
     return r;
   });
 
@@ -115,10 +123,10 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
         const version = step.versions.get(versionName);
         if (!version) throw new SluiceError('INTERNAL', `version ${versionName} of ${step.name} vanished`);
         try {
-          return await warehouse.createOutputVersion({ id, pipeline: pipeline.name, step: step.name, stepVersion: version.name, versionHash: version.hash, partition: req.partition, runId: run.id }, version.sql, clock.now());
+          return await session.createOutputVersion({ id, pipeline: pipeline.name, step: step.name, stepVersion: version.name, versionHash: version.hash, partition: req.partition, runId: run.id }, version.sql, clock.now());
         } catch (e) {
           const message = e instanceof SluiceError && e.code === 'SQL_FAILED' ? `${messageOf(e)} (${version.sqlFile})` : messageOf(e);
-          store.recordStep({ runId: run.id, step: step.name, version: version.name, versionHash: version.hash, outputVersionId: null, rowsIn, rowsOut: 0, durationMs: performance.now() - started, status: 'failed', error: message });
+          await store.runs.recordStep({ runId: run.id, step: step.name, version: version.name, versionHash: version.hash, outputVersionId: null, rowsIn, rowsOut: 0, durationMs: performance.now() - started, status: 'failed', error: message });
           throw new SluiceError(e instanceof SluiceError ? e.code : 'SQL_FAILED', message, { step: step.name, version: version.name, file: version.sqlFile }, [], { cause: e });
         }
       };
@@ -149,12 +157,12 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
           candidateError = messageOf(e);
         }
         candidateMs = performance.now() - t1;
-        output = !candidateOutput || exposure.percent <= 0 ? baselineOutput : exposure.percent >= 100 ? candidateOutput : await composeSlice(warehouse, exposure, baselineOutput, candidateOutput, outputVersionId(step.name, run.id), clock.now());
+        output = !candidateOutput || exposure.percent <= 0 ? baselineOutput : exposure.percent >= 100 ? candidateOutput : await composeSlice(session, exposure, baselineOutput, candidateOutput, outputVersionId(step.name, run.id), clock.now());
       }
-      await warehouse.bindOutput(step.name, output.id);
+      await session.bindOutput(step.name, output.id);
       rowsOut.set(step.name, output.rowCount);
       const record: StepRunRecord = { runId: run.id, step: step.name, version: output.stepVersion, versionHash: output.versionHash, outputVersionId: output.id, rowsIn, rowsOut: output.rowCount, durationMs: performance.now() - started, status: 'succeeded', error: null };
-      store.recordStep(record);
+      await store.runs.recordStep(record);
       deps.metrics?.rowsWritten.inc({ pipeline: pipeline.name, step: step.name, environment: req.environment }, output.rowCount);
       deps.metrics?.stepSeconds.observe({ pipeline: pipeline.name, step: step.name, environment: req.environment }, record.durationMs / 1000);
       outcomes.push({ ...record, output, exposure, baselineOutput, candidateOutput, baselineMs, candidateMs, candidateError, reused: reuse !== undefined });
@@ -181,24 +189,24 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
       if (out) await afterPublish(deps, dataset, out, run.id, req.environment);
     }
 
-    const finished = store.transaction(() => {
+    const finished = await store.transaction(async (tx) => {
       for (const p of publications) {
-        store.appendAudit({ actor: req.actor, action: 'publish', target: `dataset/${p.dataset}/${p.partition}`, reason: `run ${run.id}`, details: { version: p.versionId, previous: p.previousVersionId, seq: p.seq } }, clock.now());
+        await audit.append({ actor: req.actor, action: 'publish', target: `dataset/${p.dataset}/${p.partition}`, reason: `run ${run.id}`, details: { version: p.versionId, previous: p.previousVersionId, seq: p.seq } }, clock.now());
       }
       for (const f of freshness) {
-        store.recordFreshness({ environment: req.environment, dataset: f.dataset, partition: req.partition, newestEventTime: f.newest, runId: run.id, measuredAt: clock.now().toISOString() });
+        await tx.runs.recordFreshness({ environment: req.environment, dataset: f.dataset, partition: req.partition, newestEventTime: f.newest, runId: run.id, measuredAt: clock.now().toISOString() });
       }
-      const r = store.finishRun(run.id, { status: 'succeeded', published: publications.map((p) => `${p.dataset}/${p.partition}@${p.versionId}`) }, clock.now());
-      store.appendAudit({ actor: req.actor, action: 'run.finished', target: `run/${run.id}`, reason: 'succeeded', details: { published: r.published } }, clock.now());
+      const r = await tx.runs.finish(run.id, { status: 'succeeded', published: publications.map((p) => `${p.dataset}/${p.partition}@${p.versionId}`) }, clock.now());
+      await audit.append({ actor: req.actor, action: 'run.finished', target: `run/${run.id}`, reason: 'succeeded', details: { published: r.published } }, clock.now());
       return r;
     });
     deps.metrics?.runs.inc({ pipeline: pipeline.name, environment: req.environment, status: 'succeeded' });
     for (const f of freshness) if (f.newest) deps.metrics?.freshness.set({ dataset: f.dataset, environment: req.environment }, Date.parse(f.newest) / 1000);
     return { run: finished, steps: outcomes, publications };
   } catch (e) {
-    store.transaction(() => {
-      store.finishRun(run.id, { status: 'failed', error: messageOf(e) }, clock.now());
-      store.appendAudit({ actor: req.actor, action: 'run.failed', target: `run/${run.id}`, reason: messageOf(e), details: {} }, clock.now());
+    await store.transaction(async (tx) => {
+      await tx.runs.finish(run.id, { status: 'failed', error: messageOf(e) }, clock.now());
+      await audit.append({ actor: req.actor, action: 'run.failed', target: `run/${run.id}`, reason: messageOf(e), details: {} }, clock.now());
     });
     deps.metrics?.runs.inc({ pipeline: pipeline.name, environment: req.environment, status: 'failed' });
     throw e;
@@ -209,12 +217,12 @@ export async function runPipeline(deps: RunnerDeps, req: RunRequest): Promise<Ru
  * The published output of a row slice, itself an immutable output version: baseline rows whose key
  * is outside the slice plus candidate rows whose key is inside it (bucket as in flags/bucket.ts).
  */
-async function composeSlice(warehouse: Warehouse, e: Extract<StepExposure, { kind: 'sliced' }>, base: OutputVersion, cand: OutputVersion, id: string, at: Date): Promise<OutputVersion> {
-  const key = quoteIdent(e.sliceKey ?? '');
-  const inSlice = sliceSql(warehouse.dialect, e.salt, key, e.percent);
-  const sql = `SELECT * FROM ${base.table} WHERE NOT ${inSlice} UNION ALL BY NAME SELECT * FROM ${cand.table} WHERE ${inSlice}`;
+async function composeSlice(session: WarehouseSession, e: Extract<StepExposure, { kind: 'sliced' }>, base: OutputVersion, cand: OutputVersion, id: string, at: Date): Promise<OutputVersion> {
+  const inSlice = sliceSql(session.dialect, e.salt, quoteIdent(e.sliceKey ?? ''), e.percent);
+  const columns = (await session.query(session.dialect.describeSql(base.table))).map((r) => String(r['column_name']));
+  const sql = session.dialect.sliceUnion(base.table, cand.table, columns, inSlice);
   const hash = createHash('sha256').update(`${base.versionHash}|${cand.versionHash}|${e.salt}|${e.percent}`).digest('hex');
-  return warehouse.createOutputVersion({ id, pipeline: base.pipeline, step: base.step, stepVersion: `${e.baseline}+${e.candidate}@${e.percent}%`, versionHash: hash, partition: base.partition, runId: base.runId }, sql, at);
+  return session.createOutputVersion({ id, pipeline: base.pipeline, step: base.step, stepVersion: `${e.baseline}+${e.candidate}@${e.percent}%`, versionHash: hash, partition: base.partition, runId: base.runId }, sql, at);
 }
 
 export function outputVersionId(step: string, runId: number): string {
@@ -242,10 +250,11 @@ async function checkDatasetOutput(warehouse: Warehouse, dataset: Dataset, out: O
       throw new SluiceError('DATA_INVALID', `dataset ${dataset.name}: ${field} "${col}" is not a column of step ${out.step} (${out.stepVersion}) output (columns: ${[...names].join(', ')})`, { step: out.step, version: out.stepVersion, field: `datasets.${dataset.name}.${field}` });
     }
   }
-  const newest = dataset.eventTime ? `max(${quoteIdent(dataset.eventTime)})::VARCHAR` : 'NULL';
+  const { types } = warehouse.dialect;
+  const newest = dataset.eventTime ? `CAST(max(${quoteIdent(dataset.eventTime)}) AS ${types.text})` : 'NULL';
   // The literal is cast once to the column's type (not the column to text on every row).
   const pcol = quoteIdent(dataset.partitionColumn);
-  const [r] = await warehouse.query(`SELECT count(*) FILTER (WHERE ${pcol} IS DISTINCT FROM ${quoteLiteral(partition)})::BIGINT AS outside, ${newest} AS newest FROM ${out.table}`).catch((e: unknown) => {
+  const [r] = await warehouse.query(`SELECT CAST(count(*) FILTER (WHERE ${pcol} IS DISTINCT FROM ${quoteLiteral(partition)}) AS ${types.bigint}) AS outside, ${newest} AS newest FROM ${out.table}`).catch((e: unknown) => {
     throw new SluiceError('USAGE', `partition "${partition}" is not a value of ${dataset.name}.${dataset.partitionColumn}: ${messageOf(e)}`, { field: 'partition' });
   });
   const outside = Number(r?.['outside'] ?? 0);

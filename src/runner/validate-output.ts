@@ -2,12 +2,12 @@ import { performance } from 'node:perf_hooks';
 import { type ContractSet, datasetContract } from '../config/load-contracts.ts';
 import type { Dataset } from '../config/project-model.ts';
 import type { OutputVersion } from '../engine/warehouse.ts';
-import type { CheckResult } from '../quality/check-types.ts';
-import { type ProfileAnomaly, detectProfileAnomalies, watchedMetrics } from '../quality/profile-anomalies.ts';
-import { type TableProfile, profileMetrics, profileTable } from '../quality/profile-table.ts';
+import { detectProfileAnomalies, watchedMetrics } from '../quality/profile-anomalies.ts';
+import { profileMetrics, profileTable } from '../quality/profile-table.ts';
 import { type CheckRunReport, runChecks } from '../quality/run-checks.ts';
-import { type ContractValidation, type ContractViolation, validateAgainstContract } from '../quality/validate-against-contract.ts';
+import { type ContractValidation, validateAgainstContract } from '../quality/validate-against-contract.ts';
 import { SluiceError, messageOf } from '../util/errors.ts';
+import type { ContractCheckResult, StoredCheckResult, StoredProfile } from '../quality/stored-results.ts';
 import type { RunnerDeps } from './run-pipeline.ts';
 
 /** Where observers report what went wrong (stderr by default). */
@@ -15,26 +15,6 @@ export type ObserverLog = (line: string) => void;
 
 /** Runner dependencies, plus an optional log line sink for observers. */
 export type ValidationDeps = RunnerDeps & { readonly log?: ObserverLog };
-
-/**
- * The stored summary of a contract validation, kept first among an output's check results under
- * the name `contract` (the name a rollout's checks gate can require).
- */
-export interface ContractCheckResult {
-  readonly id: 'contract';
-  readonly check: 'contract';
-  readonly columns: readonly string[];
-  readonly severity: 'error';
-  readonly success: boolean;
-  readonly contract: { readonly ref: string; readonly version: number; readonly file: string | null };
-  readonly elementCount: number;
-  /** Breaking violations. */
-  readonly unexpectedCount: number;
-  readonly violations: readonly ContractViolation[];
-  readonly message: string;
-}
-
-export type StoredCheckResult = ContractCheckResult | CheckResult;
 
 /**
  * Write, audit, publish: what a dataset's output must pass before it is published.
@@ -51,7 +31,7 @@ export async function validateOutput(deps: RunnerDeps, dataset: Dataset, out: Ou
   const { report, validation, ownCount } = await checkOutput(deps, dataset, out.table, contract, deps.clock.now());
   const summary = contract && validation ? contractSummary(contract, validation, report.elementCount) : undefined;
   const results: StoredCheckResult[] = [...(summary ? [summary] : []), ...report.results];
-  deps.store.recordCheckResults({ runId, dataset: dataset.name, partition: out.partition, versionId: out.id, results });
+  await deps.store.checkResults.record({ runId, dataset: dataset.name, partition: out.partition, versionId: out.id, results });
 
   const failedChecks = report.results.slice(ownCount).filter((r) => !r.success && r.severity === 'error');
   const checkLines = failedChecks.map((r) => `  - ${r.message}`);
@@ -114,18 +94,6 @@ export function contractSummary(contract: ContractSet, v: ContractValidation, el
   };
 }
 
-/** What `afterPublish` stores as the profile of one published output. */
-export interface StoredProfile {
-  readonly method: TableProfile['method'];
-  readonly rowCount: number;
-  readonly columns: TableProfile['columns'];
-  /** Every profile metric by name (`row_count`, `null_rate.amount`, `p50.amount`, ...). */
-  readonly metrics: Readonly<Record<string, number>>;
-  /** A verdict per watched metric (row count, null rate per column) against the dataset's history. */
-  readonly anomalies: readonly ProfileAnomaly[];
-  readonly seconds: number;
-}
-
 /**
  * After a publish: observers of the published output. Profiles it (cheaply on big outputs, see
  * `profileTable`), judges its row count and null rates against the dataset's stored history, and
@@ -139,7 +107,7 @@ export async function afterPublish(deps: ValidationDeps, dataset: Dataset, out: 
     // An output version is a stored table, profiled whole: the engine's statistics describe it.
     const profile = await profileTable(deps.warehouse, out.table, { rowCount: out.rowCount, useStatistics: true });
     const at = deps.clock.now().toISOString();
-    const history = deps.store.profiles(environment, dataset.name).map((r) => ({ partition: r.partition, at: r.at, order: r.runId, metrics: storedMetrics(r.profile) }));
+    const history = (await deps.store.profiles.recent(environment, dataset.name)).map((r) => ({ partition: r.partition, at: r.at, order: r.runId, metrics: watchedMetrics(r.profile) }));
     const anomalies = detectProfileAnomalies(history, { partition: out.partition, at, order: runId, metrics: watchedMetrics(profile) });
     const stored: StoredProfile = {
       method: profile.method,
@@ -149,16 +117,9 @@ export async function afterPublish(deps: ValidationDeps, dataset: Dataset, out: 
       anomalies,
       seconds: (performance.now() - started) / 1000,
     };
-    deps.store.recordProfile({ environment, dataset: dataset.name, partition: out.partition, runId, versionId: out.id, at, profile: stored });
+    await deps.store.profiles.record({ environment, dataset: dataset.name, partition: out.partition, runId, versionId: out.id, at, profile: stored });
     for (const a of anomalies.filter((x) => x.flagged)) log(`warning: anomaly in ${dataset.name} partition ${out.partition} (${out.id}): ${a.message}`);
   } catch (e) {
     log(`warning: could not profile ${dataset.name} partition ${out.partition} (${out.id}); the publish stands: ${messageOf(e)}`);
   }
-}
-
-/** The watched metrics of a stored profile (tolerates profiles stored by older versions). */
-function storedMetrics(profile: unknown): Record<string, number> {
-  const p = profile as Partial<StoredProfile> | null;
-  if (p && typeof p === 'object' && typeof p.rowCount === 'number' && Array.isArray(p.columns)) return watchedMetrics({ rowCount: p.rowCount, columns: p.columns });
-  return {};
 }

@@ -1,4 +1,20 @@
-import type { AuditEntry, AuditEntryInput } from '../governance/audit-chain.ts';
+import type { AuditEntry } from '../governance/audit-chain.ts';
+import type { StepExposure } from '../flags/exposure.ts';
+import type { FlagState } from '../flags/flag-states.ts';
+import type { FlagSnapshot } from '../flags/flag-snapshot.ts';
+import type { StoredCheckResult, StoredProfile } from '../quality/stored-results.ts';
+import type { RolloutAction } from '../rollout/rollout-action.ts';
+import type { RolloutLogEntry } from '../rollout/rollout-log.ts';
+import type { RolloutPlan } from '../rollout/rollout-plan.ts';
+import type { RolloutState } from '../rollout/rollout-state.ts';
+
+/**
+ * The metadata store, split by feature. Every method is async (a PostgreSQL client has no other
+ * kind), speaks domain types that the adapter validated on the way out, and writes inside the unit
+ * of work it was handed: `store.transaction(async (tx) => …)` gives stores bound to one
+ * transaction, so a change and its audit entry commit together. The audit chain itself is computed
+ * by the audit trail (governance/), not by an adapter.
+ */
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
 
@@ -7,6 +23,12 @@ export interface StepArtifact {
   readonly hash: string;
   /** Present when a flag also runs a candidate version of the step (shadow or slice). */
   readonly candidate?: { readonly version: string; readonly hash: string; readonly percent: number; readonly flag: string };
+}
+
+/** What a run pins at its start: the flag snapshot and, per step, how it computes and publishes. */
+export interface PinnedFlags {
+  readonly snapshot: FlagSnapshot;
+  readonly exposures: Readonly<Record<string, StepExposure>>;
 }
 
 export interface RunRecord {
@@ -21,11 +43,13 @@ export interface RunRecord {
   readonly error: string | null;
   /** Step name -> version and content hash used by this run. */
   readonly artifacts: Readonly<Record<string, StepArtifact>>;
-  /** The flag snapshot pinned at the run's start. */
-  readonly flags: Readonly<Record<string, unknown>>;
+  readonly flags: PinnedFlags;
+  /** The engine and version the run computed on, as the warehouse reports them (`duckdb 1.5.6`). */
   readonly engine: string;
   readonly published: readonly string[];
 }
+
+export type NewRun = Pick<RunRecord, 'pipeline' | 'partition' | 'environment' | 'actor' | 'artifacts' | 'flags' | 'engine'>;
 
 export interface StepRunRecord {
   readonly runId: number;
@@ -49,15 +73,76 @@ export interface FreshnessRecord {
   readonly measuredAt: string;
 }
 
+export interface RunFilter {
+  readonly pipeline?: string;
+  readonly environment?: string;
+  readonly status?: RunStatus;
+  readonly limit?: number;
+}
+
+/** Runs, their steps, and the freshness of what they published. */
+export interface RunStore {
+  start(r: NewRun, at: Date): Promise<RunRecord>;
+  finish(id: number, result: { status: Exclude<RunStatus, 'running'>; error?: string; published?: readonly string[] }, at: Date): Promise<RunRecord>;
+  recordStep(s: StepRunRecord): Promise<void>;
+  recordFreshness(f: FreshnessRecord): Promise<void>;
+  get(id: number): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  list(filter?: RunFilter): Promise<RunRecord[]>;
+  steps(runId: number): Promise<StepRunRecord[]>;
+  freshness(environment: string, dataset?: string): Promise<FreshnessRecord[]>;
+  /** Marks runs left `running` by a process of this host that no longer exists as abandoned. */
+  reapAbandoned(isAlive: (pid: number) => boolean, at: Date): Promise<number[]>;
+}
+
+export interface AuditFilter {
+  readonly target?: string;
+  readonly action?: string;
+  /** The last `limit` entries (in stored order). */
+  readonly limit?: number;
+}
+
+/** The stored audit log. Entries arrive computed (sequence, hashes) from the audit trail. */
+export interface AuditLogStore {
+  /** Appends one entry; refused (CONFLICT) when its sequence number is taken, so the chain stays linear. */
+  append(entry: AuditEntry): Promise<void>;
+  /** The entry with the highest sequence number. */
+  last(): Promise<AuditEntry | undefined>;
+  /** Entries in stored order (not sorted by sequence: a reordered log must show as reordered). */
+  list(filter?: AuditFilter): Promise<AuditEntry[]>;
+  /** The head recorded apart from the log at every append. */
+  head(): Promise<{ seq: number; hash: string } | undefined>;
+  setHead(head: { seq: number; hash: string }): Promise<void>;
+}
+
 /** One stored state of a flag in one environment; revisions only grow, and a revert appends a copy. */
 export interface FlagRevision {
   readonly environment: string;
   readonly flag: string;
   readonly revision: number;
-  readonly state: unknown;
+  readonly state: FlagState;
   readonly actor: string;
   readonly reason: string;
   readonly at: string;
+}
+
+export interface FlagRevisionStore {
+  append(r: Omit<FlagRevision, 'revision'>): Promise<FlagRevision>;
+  /** In flag, then revision order. */
+  list(environment: string, flag?: string): Promise<FlagRevision[]>;
+}
+
+export interface CheckResultRecord {
+  readonly runId: number;
+  readonly dataset: string;
+  readonly partition: string;
+  readonly versionId: string;
+  readonly results: readonly StoredCheckResult[];
+}
+
+export interface CheckResultStore {
+  record(r: CheckResultRecord): Promise<void>;
+  forRun(runId: number): Promise<CheckResultRecord[]>;
 }
 
 export interface ProfileRecord {
@@ -67,44 +152,54 @@ export interface ProfileRecord {
   readonly runId: number;
   readonly versionId: string;
   readonly at: string;
-  readonly profile: unknown;
+  readonly profile: StoredProfile;
 }
 
-export interface RunFilter {
-  readonly pipeline?: string;
-  readonly environment?: string;
-  readonly status?: RunStatus;
-  readonly limit?: number;
-}
-
-/** Metadata of runs, steps, freshness and the audit trail. SQLite by default; PostgreSQL for shared use. */
-export interface MetadataStore {
-  startRun(r: Pick<RunRecord, 'pipeline' | 'partition' | 'environment' | 'actor' | 'artifacts' | 'flags' | 'engine'>, at: Date): RunRecord;
-  finishRun(id: number, result: { status: Exclude<RunStatus, 'running'>; error?: string; published?: readonly string[] }, at: Date): RunRecord;
-  recordStep(s: StepRunRecord): void;
-  recordFreshness(f: FreshnessRecord): void;
-  run(id: number): RunRecord | undefined;
-  runs(filter?: RunFilter): RunRecord[];
-  steps(runId: number): StepRunRecord[];
-  freshness(environment: string, dataset?: string): FreshnessRecord[];
-  /** Marks runs left `running` by a process that no longer exists as abandoned. */
-  reapAbandonedRuns(isAlive: (pid: number) => boolean, at: Date): number[];
-  appendAudit(e: AuditEntryInput, at: Date): AuditEntry;
-  auditLog(filter?: { target?: string; action?: string; limit?: number }): AuditEntry[];
-  auditHead(): { seq: number; hash: string } | undefined;
-  appendFlagRevision(r: Omit<FlagRevision, 'revision'>): FlagRevision;
-  flagRevisions(environment: string, flag?: string): FlagRevision[];
-  recordCheckResults(r: { runId: number; dataset: string; partition: string; versionId: string; results: unknown }): void;
-  checkResults(runId: number): { dataset: string; partition: string; versionId: string; results: unknown }[];
-  recordProfile(p: ProfileRecord): void;
+export interface ProfileStore {
+  record(p: ProfileRecord): Promise<void>;
   /** The newest `limit` profiles of a dataset, oldest first: the history anomaly detection reads. */
-  profiles(environment: string, dataset: string, limit?: number): ProfileRecord[];
-  saveRollout(name: string, plan: unknown, state: unknown, at: Date): void;
-  rollout(name: string): { name: string; plan: unknown; state: unknown; updatedAt: string } | undefined;
-  rollouts(): { name: string; plan: unknown; state: unknown; updatedAt: string }[];
-  appendRolloutTransition(rollout: string, transition: unknown, at: Date): number;
-  rolloutTransitions(rollout: string): unknown[];
-  /** Runs fn in one store transaction: the change and its audit entry commit together. */
-  transaction<T>(fn: () => T): T;
-  close(): void;
+  recent(environment: string, dataset: string, limit?: number): Promise<ProfileRecord[]>;
+}
+
+/** A rollout as stored: the plan it started with, its state, and actions not yet carried out. */
+export interface StoredRollout {
+  readonly name: string;
+  readonly plan: RolloutPlan;
+  readonly state: RolloutState;
+  readonly pending: readonly RolloutAction[];
+  readonly updatedAt: string;
+}
+
+export interface RolloutStore {
+  save(r: Omit<StoredRollout, 'updatedAt'>, at: Date): Promise<void>;
+  get(name: string): Promise<StoredRollout | undefined>;
+  /** In name order. */
+  list(): Promise<StoredRollout[]>;
+  appendLog(rollout: string, entry: RolloutLogEntry, at: Date): Promise<number>;
+  log(rollout: string): Promise<RolloutLogEntry[]>;
+}
+
+/** Every feature store; a transaction hands out the same set bound to it. */
+export interface Stores {
+  readonly runs: RunStore;
+  readonly audit: AuditLogStore;
+  readonly flagRevisions: FlagRevisionStore;
+  readonly checkResults: CheckResultStore;
+  readonly profiles: ProfileStore;
+  readonly rollouts: RolloutStore;
+}
+
+/** The unit of work: fn's writes through `tx` commit together, or none does when fn throws. */
+export interface UnitOfWork {
+  /**
+   * Runs fn in one transaction. Called again inside fn (directly or deeper in the same async
+   * flow), it joins the open transaction instead of nesting. Other callers wait for it to end.
+   */
+  transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
+}
+
+export interface MetadataStore extends Stores, UnitOfWork, AsyncDisposable {
+  /** What the store is, for messages and run records (`sqlite /path/to/sluice.db`). */
+  readonly description: string;
+  close(): Promise<void>;
 }

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'FORBIDDEN'
   | 'AUDIT_BROKEN'
+  /** Stored metadata or data is not what it must be (a damaged or edited store or warehouse). */
+  | 'CORRUPT'
   | 'INTERNAL';
 
 export interface ErrorPlace {

@@ -4,7 +4,6 @@ import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { loadProject } from '../../config/load-project.ts';
-import { verifyAuditChain } from '../../governance/audit-chain.ts';
 import { backfill, dailyPartitions } from '../../runner/backfill.ts';
 import { pipelineOfDataset } from '../../runner/dataset-graph.ts';
 import type { RunRequest } from '../../runner/run-pipeline.ts';
@@ -14,7 +13,7 @@ import { SluiceError, configError } from '../../util/errors.ts';
 import type { GlobalOptions } from '../main.ts';
 import type { Emit } from '../emit.ts';
 import { formatTable } from '../format.ts';
-import { currentActor, openWorkspace } from '../workspace.ts';
+import { currentActor, openWorkspace } from '../../app/open-workspace.ts';
 
 
 export function registerCoreCommands(program: Command, emit: Emit): void {
@@ -63,7 +62,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .description('run every step of a pipeline for one partition and publish its datasets')
     .action(async (pipeline: string, o: { partition: string }) => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      const { result: r, rollouts } = await ws.rollouts.run(ws, { pipeline, partition: o.partition, environment: ws.environment, actor: currentActor() });
+      const { result: r, rollouts } = await ws.run({ pipeline, partition: o.partition, environment: ws.environment, actor: currentActor() });
       const steps = r.steps.map((s) => ({ step: s.step, version: s.version, rows_in: s.rowsIn, rows_out: s.rowsOut, seconds: (s.durationMs / 1000).toFixed(3), output: s.outputVersionId }));
       out({
         json: { run: r.run, steps: r.steps.map(({ output: _o, ...s }) => s), publications: r.publications },
@@ -89,7 +88,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
       await using ws = await openWorkspace(globals().project, globals().env);
       const bar = !globals().json && process.stderr.isTTY ? new SingleBar({ format: 'backfill {bar} {value}/{total} partitions | {partition}', stream: process.stderr }, Presets.shades_classic) : undefined;
       bar?.start(partitions.length, 0, { partition: '' });
-      const runOne = async (req: RunRequest) => (await ws.rollouts.run(ws, req)).result;
+      const runOne = async (req: RunRequest) => (await ws.run(req)).result;
       const items = await backfill({ ...ws, runOne }, { pipeline, partitions, environment: ws.environment, actor: currentActor(), stopOnError: o.stopOnError }, (item, done) => bar?.update(done, { partition: item.partition }));
       bar?.stop();
       const failed = items.filter((i) => !i.ok).length;
@@ -104,7 +103,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .description('list recent runs')
     .action(async (o: { pipeline?: string; limit: string }) => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      const runs = ws.store.runs({ pipeline: o.pipeline, environment: ws.environment, limit: positiveInt(o.limit, '--limit') });
+      const runs = await ws.store.runs.list({ pipeline: o.pipeline, environment: ws.environment, limit: positiveInt(o.limit, '--limit') });
       out({ json: runs, text: formatTable(runs.map((r) => ({ id: r.id, pipeline: r.pipeline, partition: r.partition, env: r.environment, status: r.status, actor: r.actor, started: r.startedAt, finished: r.finishedAt ?? '', error: r.error ?? '' }))) });
     });
 
@@ -114,9 +113,9 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .description('show one run: artifacts, flags, steps, publications')
     .action(async (id: string) => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      const run = ws.store.run(positiveInt(id, 'run id'));
+      const run = await ws.store.runs.get(positiveInt(id, 'run id'));
       if (!run) throw new SluiceError('NOT_FOUND', `no run ${id}`);
-      const steps = ws.store.steps(run.id);
+      const steps = await ws.store.runs.steps(run.id);
       const text = [
         `run ${run.id}: ${run.pipeline} partition ${run.partition} in ${run.environment}`,
         `status: ${run.status}${run.error ? ` (${run.error})` : ''}`,
@@ -161,7 +160,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
       const actor = currentActor();
       const [p] = await ws.warehouse.publish([{ dataset, partitionColumn: ds.partitionColumn, partition: o.partition, versionId: o.version }], { runId: null, actor, reason: o.reason, at: ws.clock.now() });
       if (!p) throw new SluiceError('INTERNAL', 'publish returned nothing');
-      ws.store.appendAudit({ actor, action: 'republish', target: `dataset/${dataset}/${o.partition}`, reason: o.reason, details: { version: p.versionId, previous: p.previousVersionId, seq: p.seq } }, ws.clock.now());
+      await ws.audit.append({ actor, action: 'republish', target: `dataset/${dataset}/${o.partition}`, reason: o.reason, details: { version: p.versionId, previous: p.previousVersionId, seq: p.seq } }, ws.clock.now());
       out({ json: p, text: `published ${dataset} ${o.partition} <- ${p.versionId} (was ${p.previousVersionId ?? 'nothing'})` });
     });
 
@@ -172,8 +171,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .option('--target <t>', 'only entries about this target')
     .action(async (o: { limit?: string; target?: string }) => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      let entries = ws.store.auditLog({ target: o.target });
-      if (o.limit) entries = entries.slice(-positiveInt(o.limit, '--limit'));
+      const entries = await ws.store.audit.list({ ...(o.target ? { target: o.target } : {}), ...(o.limit ? { limit: positiveInt(o.limit, '--limit') } : {}) });
       out({ json: entries, text: formatTable(entries.map((e) => ({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, target: e.target, reason: e.reason, hash: e.hash.slice(0, 12) }))) });
     });
   audit
@@ -181,7 +179,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .description('exit non-zero, naming the first bad entry, if any entry was edited, removed or reordered')
     .action(async () => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      const v = verifyAuditChain(ws.store.auditLog(), ws.store.auditHead());
+      const v = await ws.audit.verify();
       out(v.ok
         ? { json: v, text: `audit log ok: ${v.entries} entries, head ${v.head.slice(0, 16)}` }
         : { json: v, text: `audit log BROKEN at entry ${v.badSeq}: ${v.problem}`, exitCode: 9 });

@@ -13,19 +13,15 @@ import { SluiceError, configError, messageOf } from '../../util/errors.ts';
 import type { Emit } from '../emit.ts';
 import { formatTable } from '../format.ts';
 import type { GlobalOptions } from '../main.ts';
-import { currentActor, openWorkspace, type Workspace } from '../workspace.ts';
-import { flagDoc, segmentsDoc, toYaml } from './flags/flag-document.ts';
+import { currentActor, openWorkspace, type Workspace } from '../../app/open-workspace.ts';
+import { flagDoc, segmentsDoc, toYaml } from '../../flags/flag-document.ts';
 import { describeChanges, scopeSummary, stateSummary, strategiesSummary, variantsSummary } from './flags/flag-summary.ts';
-import { buildState, type StateOptions } from './flags/state-change.ts';
+import { buildState, type StateOptions } from '../../flags/flag-state-change.ts';
 import { unleashToYaml } from './flags/unleash-yaml.ts';
 
-function flagStates(ws: Workspace): FlagStates {
-  return new FlagStates({ declared: ws.project.flags, store: ws.store, clock: ws.clock });
-}
-
 /** The revision a flag stands at in an environment, and who set it (revision 0: the project file). */
-function latest(states: FlagStates, env: string, name: string): FlagHistoryEntry {
-  const h = states.history(env, name);
+async function latest(states: FlagStates, env: string, name: string): Promise<FlagHistoryEntry> {
+  const h = await states.history(env, name);
   const last = h[h.length - 1];
   if (!last) throw new SluiceError('INTERNAL', `flag ${name} has no history`);
   return last;
@@ -56,17 +52,17 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
   const flags = program.command('flags').description('feature flags: state per environment, history, evaluation, import and snapshots');
 
   /** Sets a state through FlagStates (which appends the revision and the audit entry in one transaction). */
-  async function change(name: string, reason: string | undefined, action: string, next: (states: FlagStates, current: FlagDefinition, ws: Workspace) => FlagState, verb = 'set'): Promise<void> {
+  async function change(name: string, reason: string | undefined, action: string, next: (states: FlagStates, current: FlagDefinition, ws: Workspace) => FlagState | Promise<FlagState>, verb = 'set'): Promise<void> {
     await using ws = await openWorkspace(globals().project, globals().env);
-    const states = flagStates(ws);
-    const current = states.flag(ws.environment, name);
-    const state = next(states, current, ws);
+    const states = ws.flags;
+    const current = await states.flag(ws.environment, name);
+    const state = await next(states, current, ws);
     const actor = currentActor();
-    const after = states.set(ws.environment, name, state, actor, reason, action);
+    const after = await states.set(ws.environment, name, state, actor, reason, action);
     const r: ChangeResult = {
       environment: ws.environment,
       flag: name,
-      revision: latest(states, ws.environment, name).revision,
+      revision: (await latest(states, ws.environment, name)).revision,
       actor,
       reason: reason ?? '',
       changes: describeChanges(stateOf(current), stateOf(after)),
@@ -81,10 +77,11 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
     .description('every declared flag with its state in the environment')
     .action(async () => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      const states = flagStates(ws);
-      const rows = states.effective(ws.environment).map((f) => {
-        const last = latest(states, ws.environment, f.name);
-        return {
+      const states = ws.flags;
+      const rows = [];
+      for (const f of await states.effective(ws.environment)) {
+        const last = await latest(states, ws.environment, f.name);
+        rows.push({
           flag: f.name,
           type: f.type,
           enabled: f.enabled,
@@ -97,8 +94,9 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
           setBy: last.actor,
           at: last.at,
           reason: last.reason,
-        };
-      }).sort((a, b) => (a.flag < b.flag ? -1 : a.flag > b.flag ? 1 : 0));
+        });
+      }
+      rows.sort((a, b) => (a.flag < b.flag ? -1 : a.flag > b.flag ? 1 : 0));
       const table = rows.map((r) => ({
         flag: r.flag,
         type: r.type,
@@ -120,9 +118,8 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
     .description('the full definition of a flag as it stands in the environment')
     .action(async (name: string) => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      const states = flagStates(ws);
-      const f = states.flag(ws.environment, name);
-      const last = latest(states, ws.environment, name);
+      const f = await ws.flags.flag(ws.environment, name);
+      const last = await latest(ws.flags, ws.environment, name);
       const segments = new Map<string, Segment>();
       const doc = flagDoc(f, segments);
       const yaml = toYaml(segments.size ? { segments: segmentsDoc(segments), flags: [doc] } : doc);
@@ -163,7 +160,7 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
     .description('every revision of a flag in the environment (0 = the project file): who, when, why, what changed')
     .action(async (name: string) => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      const h = flagStates(ws).history(ws.environment, name);
+      const h = await ws.flags.history(ws.environment, name);
       const revisions = h.map((e, i) => ({ ...e, changes: i === 0 ? ['declared in flags/'] : describeChanges((h[i - 1] ?? e).state, e.state) }));
       const rows = revisions.map((r) => ({ rev: r.revision, at: r.at ?? '(project file)', actor: r.actor, reason: r.reason, changes: r.changes.join('; ') || 'no change' }));
       out({ json: { environment: ws.environment, flag: name, revisions }, text: `${name} in ${ws.environment}\n${formatTable(rows)}` });
@@ -178,8 +175,8 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
     .action(async (name: string, o: { to: string; reason?: string }) => {
       const to = Number(o.to);
       if (!Number.isInteger(to) || to < 0) throw new SluiceError('USAGE', `--to takes a revision number (got "${o.to}")`, { field: '--to' });
-      await change(name, o.reason, 'flag.revert', (states, _current, ws) => {
-        const entry = states.history(ws.environment, name).find((h) => h.revision === to);
+      await change(name, o.reason, 'flag.revert', async (states, _current, ws) => {
+        const entry = (await states.history(ws.environment, name)).find((h) => h.revision === to);
         if (!entry) throw new SluiceError('NOT_FOUND', `flag ${name} has no revision ${to} in ${ws.environment}`, { field: '--to' });
         return entry.state;
       }, `reverted to revision ${to} as`);
@@ -195,9 +192,8 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
       const parsed = contextFromPairs(o.context ?? []);
       if (!parsed.ok) throw new SluiceError('USAGE', parsed.message, { field: '--context' });
       const context: EvaluationContext = { environment: ws.environment, ...parsed.context };
-      const states = flagStates(ws);
-      const def = states.flag(ws.environment, name);
-      const r = evaluate(def, context, flagSet(states.effective(ws.environment)), { clock: ws.clock });
+      const def = await ws.flags.flag(ws.environment, name);
+      const r = evaluate(def, context, flagSet(await ws.flags.effective(ws.environment)), { clock: ws.clock });
       const json = {
         environment: ws.environment,
         context,
@@ -260,7 +256,7 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
     .description('write the environment\'s flags as a snapshot file for the OpenFeature provider')
     .action(async (o: { out?: string }) => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      const snapshot = flagStates(ws).snapshot(ws.environment);
+      const snapshot = await ws.flags.snapshot(ws.environment);
       const file = o.out ? resolve(o.out) : join(ws.project.root, '.sluice', `flags-${ws.environment}.json`);
       mkdirSync(dirname(file), { recursive: true });
       await writeSnapshot(file, snapshot);

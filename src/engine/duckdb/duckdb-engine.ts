@@ -1,6 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import { SluiceError, messageOf } from '../../util/errors.ts';
 import type { Row, SqlEngine, SqlValue } from '../sql-engine.ts';
+import { duckdbDialect } from './duckdb-dialect.ts';
 
 export interface DuckDBOptions {
   /** DuckDB's memory_limit, e.g. '2GB'; beyond it DuckDB spills to temp_directory. */
@@ -10,49 +11,38 @@ export interface DuckDBOptions {
 }
 
 /**
- * SqlEngine over one DuckDB database file (or ':memory:'). One connection: DuckDB runs a statement
- * on all threads anyway, and one connection keeps transactions simple.
+ * One DuckDB connection as a SqlEngine. A connection is DuckDB's session: its own transaction and
+ * its own temp objects, so work on two connections of one database never mixes.
  */
-export class DuckDBEngine implements SqlEngine, AsyncDisposable {
-  readonly dialect = 'duckdb' as const;
+export class DuckDBSession implements SqlEngine, AsyncDisposable {
+  readonly dialect = duckdbDialect;
   private closed = false;
-  private inTransaction = false;
+  /** Settles when the open transaction of this connection ends. */
+  private turn: Promise<void> | undefined;
   /** Statements still running: close() waits for them, so none is left unsettled. */
   private readonly running = new Set<Promise<unknown>>();
 
-  private constructor(
+  constructor(
     readonly path: string,
-    private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
   ) {}
 
-  static async open(path: string, options: DuckDBOptions = {}): Promise<DuckDBEngine> {
-    const config: Record<string, string> = {};
-    if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
-    if (options.threads) config['threads'] = String(options.threads);
-    if (options.tempDirectory) config['temp_directory'] = options.tempDirectory;
-    let instance: DuckDBInstance;
-    try {
-      instance = await DuckDBInstance.create(path, config);
-    } catch (e) {
-      throw new SluiceError('SQL_FAILED', `cannot open DuckDB database ${path}: ${messageOf(e)}`, { file: path }, [], { cause: e });
-    }
-    const conn = await instance.connect();
-    return new DuckDBEngine(path, instance, conn);
-  }
-
   async query(sql: string): Promise<Row[]> {
-    const result = await this.run(sql);
-    return toRows(result);
+    return toRows(await this.run(sql));
   }
 
   async exec(sql: string): Promise<void> {
     await this.run(sql);
   }
 
+  /**
+   * Runs fn inside one transaction of this connection; rolls back when fn throws. Transactions of
+   * one connection take turns (a second caller waits); fn must not start another one.
+   */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.inTransaction) throw new SluiceError('INTERNAL', 'nested transaction on one DuckDB connection');
-    this.inTransaction = true;
+    while (this.turn) await this.turn;
+    let release: () => void = () => undefined;
+    this.turn = new Promise<void>((resolve) => (release = resolve));
     try {
       await this.run('BEGIN TRANSACTION');
       try {
@@ -64,7 +54,8 @@ export class DuckDBEngine implements SqlEngine, AsyncDisposable {
         throw e;
       }
     } finally {
-      this.inTransaction = false;
+      this.turn = undefined;
+      release();
     }
   }
 
@@ -73,7 +64,6 @@ export class DuckDBEngine implements SqlEngine, AsyncDisposable {
     this.closed = true;
     await Promise.allSettled([...this.running]);
     this.conn.closeSync();
-    this.instance.closeSync();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -91,6 +81,56 @@ export class DuckDBEngine implements SqlEngine, AsyncDisposable {
     } finally {
       this.running.delete(p);
     }
+  }
+}
+
+/**
+ * SqlEngine over one DuckDB database file (or ':memory:'): the instance plus a default connection.
+ * `connect()` opens further sessions on the same database (run-scoped warehouse sessions).
+ */
+export class DuckDBEngine extends DuckDBSession {
+  private readonly sessions = new Set<DuckDBSession>();
+
+  private constructor(
+    path: string,
+    private readonly instance: DuckDBInstance,
+    conn: DuckDBConnection,
+  ) {
+    super(path, conn);
+  }
+
+  static async open(path: string, options: DuckDBOptions = {}): Promise<DuckDBEngine> {
+    const config: Record<string, string> = {};
+    if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
+    if (options.threads) config['threads'] = String(options.threads);
+    if (options.tempDirectory) config['temp_directory'] = options.tempDirectory;
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, config);
+    } catch (e) {
+      throw new SluiceError('SQL_FAILED', `cannot open DuckDB database ${path}: ${messageOf(e)}`, { file: path }, [], { cause: e });
+    }
+    return new DuckDBEngine(path, instance, await instance.connect());
+  }
+
+  /** A new connection to the same database: its own transaction and temp objects. */
+  async connect(): Promise<DuckDBSession> {
+    const s = new DuckDBSession(this.path, await this.instance.connect());
+    this.sessions.add(s);
+    return s;
+  }
+
+  /** DuckDB's version string, e.g. `v1.5.6`. */
+  async version(): Promise<string> {
+    const [r] = await this.query('SELECT version() AS v');
+    return String(r?.['v'] ?? 'unknown');
+  }
+
+  override async close(): Promise<void> {
+    for (const s of this.sessions) await s.close();
+    this.sessions.clear();
+    await super.close();
+    this.instance.closeSync();
   }
 }
 

@@ -1,11 +1,12 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { Source } from '../../config/project-model.ts';
+import type { Source } from '../source.ts';
 import { SluiceError, messageOf } from '../../util/errors.ts';
 import type { Row } from '../sql-engine.ts';
 import { qualified, quoteIdent, quoteLiteral } from '../sql.ts';
-import type { ColumnInfo, OutputVersion, Publication, PublishItem, Warehouse } from '../warehouse.ts';
-import { DuckDBEngine, type DuckDBOptions } from './duckdb-engine.ts';
+import type { ColumnInfo, EngineInfo, NewOutputVersion, OutputVersion, Publication, PublishItem, PublishMeta, Warehouse, WarehouseSession } from '../warehouse.ts';
+import { DuckDBEngine, type DuckDBOptions, type DuckDBSession } from './duckdb-engine.ts';
+import { duckdbDialect } from './duckdb-dialect.ts';
 
 const META = 'sluice';
 const VERSIONS = 'sluice_versions';
@@ -20,17 +21,29 @@ const VERSIONS = 'sluice_versions';
  *   can never leave data and pointer disagreeing.
  */
 export class DuckDBWarehouse implements Warehouse {
-  readonly dialect = 'duckdb' as const;
+  readonly dialect = duckdbDialect;
   private catalog: string | undefined;
-  private constructor(private readonly db: DuckDBEngine) {}
+  private constructor(
+    private readonly db: DuckDBEngine,
+    readonly engine: EngineInfo,
+  ) {}
 
   static async open(path: string, options: DuckDBOptions = {}): Promise<DuckDBWarehouse> {
-    const w = new DuckDBWarehouse(await DuckDBEngine.open(path, options));
+    const db = await DuckDBEngine.open(path, options);
+    const w = new DuckDBWarehouse(db, { kind: 'duckdb', version: (await db.version()).replace(/^v/, '') });
     await w.init();
     return w;
   }
 
+  async openSession(): Promise<WarehouseSession> {
+    return new DuckDBWarehouseSession(await this.db.connect(), this);
+  }
+
   get path(): string {
+    return this.db.path;
+  }
+
+  get location(): string {
     return this.db.path;
   }
 
@@ -60,91 +73,6 @@ export class DuckDBWarehouse implements Warehouse {
     return this.db.exec(sql);
   }
 
-  transaction<T>(fn: () => Promise<T>): Promise<T> {
-    return this.db.transaction(fn);
-  }
-
-  async bindSource(source: Source, partition: string, projectRoot: string): Promise<{ rows: number }> {
-    const where = source.kind === 'files' ? source.path : `table ${source.table}`;
-    const field = `sources.${source.name}`;
-    try {
-      let reader: string;
-      let filter = source.partitionColumn ? ` WHERE ${quoteIdent(source.partitionColumn)} = ${quoteLiteral(partition)}` : '';
-      if (source.kind === 'files') {
-        const files = await this.sourceFiles(source, projectRoot, partition);
-        if (files.length === 0) {
-          const what = source.hive && source.partitionColumn ? `no folder ${source.partitionColumn}=${partition}` : 'no files';
-          throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}): ${what} for partition ${partition}`, { field });
-        }
-        reader = fileReader(source, files);
-        // A hive folder holds exactly one partition; the filter is then implied by the file list.
-        if (source.hive) filter = '';
-      } else {
-        reader = source.table;
-      }
-      await this.db.exec(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(source.name)} AS SELECT * FROM ${reader}${filter}`);
-      if (source.columns && !(source.kind === 'files' && source.format === 'csv')) await this.checkDeclaredColumns(source, where);
-      const [r] = await this.db.query(`SELECT count(*)::BIGINT AS n FROM ${quoteIdent(source.name)}`);
-      const rows = Number(r?.['n'] ?? 0);
-      if (source.partitionColumn && rows === 0) {
-        throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}) has no rows for partition ${partition}`, { field });
-      }
-      return { rows };
-    } catch (e) {
-      if (e instanceof SluiceError && e.code !== 'SQL_FAILED') throw e;
-      throw new SluiceError('DATA_INVALID', `source ${source.name} (${where}): ${messageOf(e)}`, { field }, [], { cause: e });
-    }
-  }
-
-  /** The files of a source for one partition: for hive layouts only that partition's folder. */
-  private async sourceFiles(source: FileSourceT, root: string, partition: string): Promise<string[]> {
-    const pattern = isAbsolute(source.path) ? source.path : join(root, source.path);
-    const rows = await this.db.query(`SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file`);
-    let files = rows.map((r) => String(r['file']));
-    if (source.hive && source.partitionColumn) {
-      const segment = `/${source.partitionColumn}=${partition}/`;
-      files = files.filter((f) => f.includes(segment));
-    }
-    if (source.format === 'csv' && source.columns) checkCsvHeaders(source, files);
-    return files;
-  }
-
-  private async checkDeclaredColumns(source: Source, where: string): Promise<void> {
-    const actual = await this.columns(quoteIdent(source.name));
-    const declared = Object.entries(source.columns ?? {});
-    const byName = new Map(actual.map((c) => [c.name.toLowerCase(), c]));
-    const problems: string[] = [];
-    for (const [name, type] of declared) {
-      const col = byName.get(name.toLowerCase());
-      if (!col) problems.push(`missing column ${name}`);
-      else if (!sameType(col.type, type)) problems.push(`column ${name} is ${col.type}, declared ${type.toUpperCase()}`);
-    }
-    const declaredNames = new Set(declared.map(([n]) => n.toLowerCase()));
-    for (const c of actual) if (!declaredNames.has(c.name.toLowerCase()) && c.name !== source.partitionColumn) problems.push(`unexpected column ${c.name}`);
-    if (problems.length > 0) {
-      throw new SluiceError('DATA_INVALID', `source ${source.name} (${where}): columns do not match the declared ones: ${problems.join('; ')}`, { field: `sources.${source.name}.columns` });
-    }
-  }
-
-  async bindOutput(name: string, versionId: string): Promise<void> {
-    await this.db.exec(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS SELECT * FROM ${versionTable(versionId)}`);
-  }
-
-  async createOutputVersion(v: Omit<OutputVersion, 'table' | 'rowCount' | 'createdAt'>, sql: string, createdAt: Date): Promise<OutputVersion> {
-    const table = versionTable(v.id);
-    return this.db.transaction(async () => {
-      try {
-        await this.db.exec(`CREATE TABLE ${table} AS ${stripTrailingSemicolon(sql)}`);
-      } catch (e) {
-        throw new SluiceError('SQL_FAILED', `step ${v.step} version ${v.stepVersion} failed: ${messageOf(e)}`, { step: v.step, version: v.stepVersion }, [], { cause: e });
-      }
-      const [c] = await this.db.query(`SELECT count(*)::BIGINT AS n FROM ${table}`);
-      const rowCount = Number(c?.['n'] ?? 0);
-      await this.db.exec(`INSERT INTO ${META}.output_versions VALUES (${[v.id, v.pipeline, v.step, v.stepVersion, v.versionHash, v.partition].map(quoteLiteral).join(', ')}, ${v.runId}, ${rowCount}, ${quoteLiteral(createdAt.toISOString())}, ${quoteLiteral(table)})`);
-      return { ...v, table, rowCount, createdAt: createdAt.toISOString() };
-    });
-  }
-
   async outputVersion(id: string): Promise<OutputVersion | undefined> {
     const rows = await this.db.query(`SELECT * FROM ${META}.output_versions WHERE id = ${quoteLiteral(id)}`);
     return rows[0] ? toOutputVersion(rows[0]) : undefined;
@@ -164,7 +92,7 @@ export class DuckDBWarehouse implements Warehouse {
     return rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
   }
 
-  async publish(items: readonly PublishItem[], meta: { runId: number | null; actor: string; reason: string; at: Date }): Promise<Publication[]> {
+  async publish(items: readonly PublishItem[], meta: PublishMeta): Promise<Publication[]> {
     if (items.length === 0) return [];
     // Resolve and check everything before the transaction, so a bad item changes nothing. Metadata
     // is read in a few set-wise queries: per-partition round trips dominated small publishes.
@@ -196,6 +124,12 @@ export class DuckDBWarehouse implements Warehouse {
         }
       }
       const previous = new Map((await this.db.query(`SELECT dataset, partition, version_id FROM ${META}.publications WHERE dataset IN (${datasets.map(quoteLiteral).join(', ')})`)).map((r) => [`${String(r['dataset'])}\0${String(r['partition'])}`, String(r['version_id'])]));
+      // Compare-and-set, read inside the transaction that writes: a publication made after the
+      // caller decided is never overwritten.
+      const stale = items.filter((i) => i.expected !== undefined && (previous.get(`${i.dataset}\0${i.partition}`) ?? null) !== i.expected);
+      if (stale.length > 0) {
+        throw new SluiceError('CONFLICT', `publish refused: ${stale.map((i) => `${i.dataset} ${i.partition} shows ${previous.get(`${i.dataset}\0${i.partition}`) ?? 'nothing'}, not ${i.expected ?? 'nothing'}`).join('; ')}`, { field: 'expected' });
+      }
       const seqs = (await this.db.query(`SELECT nextval('${META}.publication_seq')::BIGINT AS seq FROM range(${resolved.length})`)).map((r) => Number(r['seq'])).sort((a, b) => a - b);
       const at = meta.at.toISOString();
       const out: Publication[] = [];
@@ -252,6 +186,112 @@ export class DuckDBWarehouse implements Warehouse {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** One run's session: a DuckDB connection of its own, so temp bindings and transactions stay apart. */
+class DuckDBWarehouseSession implements WarehouseSession {
+  readonly dialect = duckdbDialect;
+  constructor(
+    private readonly conn: DuckDBSession,
+    private readonly warehouse: DuckDBWarehouse,
+  ) {}
+
+  query(sql: string): Promise<Row[]> {
+    return this.conn.query(sql);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.conn.exec(sql);
+  }
+
+  async bindSource(source: Source, partition: string, projectRoot: string): Promise<{ rows: number }> {
+    const where = source.kind === 'files' ? source.path : `table ${source.table}`;
+    const field = `sources.${source.name}`;
+    try {
+      let reader: string;
+      let filter = source.partitionColumn ? ` WHERE ${quoteIdent(source.partitionColumn)} = ${quoteLiteral(partition)}` : '';
+      if (source.kind === 'files') {
+        const files = await this.sourceFiles(source, projectRoot, partition);
+        if (files.length === 0) {
+          const what = source.hive && source.partitionColumn ? `no folder ${source.partitionColumn}=${partition}` : 'no files';
+          throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}): ${what} for partition ${partition}`, { field });
+        }
+        reader = fileReader(source, files);
+        // A hive folder holds exactly one partition; the filter is then implied by the file list.
+        if (source.hive) filter = '';
+      } else {
+        reader = source.table;
+      }
+      await this.conn.exec(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(source.name)} AS SELECT * FROM ${reader}${filter}`);
+      if (source.columns && !(source.kind === 'files' && source.format === 'csv')) await this.checkDeclaredColumns(source, where);
+      const [r] = await this.conn.query(`SELECT count(*)::BIGINT AS n FROM ${quoteIdent(source.name)}`);
+      const rows = Number(r?.['n'] ?? 0);
+      if (source.partitionColumn && rows === 0) {
+        throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}) has no rows for partition ${partition}`, { field });
+      }
+      return { rows };
+    } catch (e) {
+      if (e instanceof SluiceError && e.code !== 'SQL_FAILED') throw e;
+      throw new SluiceError('DATA_INVALID', `source ${source.name} (${where}): ${messageOf(e)}`, { field }, [], { cause: e });
+    }
+  }
+
+  /** The files of a source for one partition: for hive layouts only that partition's folder. */
+  private async sourceFiles(source: FileSourceT, root: string, partition: string): Promise<string[]> {
+    const pattern = isAbsolute(source.path) ? source.path : join(root, source.path);
+    const rows = await this.conn.query(`SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file`);
+    let files = rows.map((r) => String(r['file']));
+    if (source.hive && source.partitionColumn) {
+      const segment = `/${source.partitionColumn}=${partition}/`;
+      files = files.filter((f) => f.includes(segment));
+    }
+    if (source.format === 'csv' && source.columns) checkCsvHeaders(source, files);
+    return files;
+  }
+
+  private async checkDeclaredColumns(source: Source, where: string): Promise<void> {
+    const actual = await this.warehouse.columns(quoteIdent(source.name));
+    const declared = Object.entries(source.columns ?? {});
+    const byName = new Map(actual.map((c) => [c.name.toLowerCase(), c]));
+    const problems: string[] = [];
+    for (const [name, type] of declared) {
+      const col = byName.get(name.toLowerCase());
+      if (!col) problems.push(`missing column ${name}`);
+      else if (!sameType(col.type, type)) problems.push(`column ${name} is ${col.type}, declared ${type.toUpperCase()}`);
+    }
+    const declaredNames = new Set(declared.map(([n]) => n.toLowerCase()));
+    for (const c of actual) if (!declaredNames.has(c.name.toLowerCase()) && c.name !== source.partitionColumn) problems.push(`unexpected column ${c.name}`);
+    if (problems.length > 0) {
+      throw new SluiceError('DATA_INVALID', `source ${source.name} (${where}): columns do not match the declared ones: ${problems.join('; ')}`, { field: `sources.${source.name}.columns` });
+    }
+  }
+
+  async bindOutput(name: string, versionId: string): Promise<void> {
+    await this.conn.exec(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS SELECT * FROM ${versionTable(versionId)}`);
+  }
+
+  async createOutputVersion(v: NewOutputVersion, sql: string, createdAt: Date): Promise<OutputVersion> {
+    const table = versionTable(v.id);
+    return this.conn.transaction(async () => {
+      try {
+        await this.conn.exec(`CREATE TABLE ${table} AS ${stripTrailingSemicolon(sql)}`);
+      } catch (e) {
+        throw new SluiceError('SQL_FAILED', `step ${v.step} version ${v.stepVersion} failed: ${messageOf(e)}`, { step: v.step, version: v.stepVersion }, [], { cause: e });
+      }
+      const [c] = await this.conn.query(`SELECT count(*)::BIGINT AS n FROM ${table}`);
+      const rowCount = Number(c?.['n'] ?? 0);
+      await this.conn.exec(`INSERT INTO ${META}.output_versions VALUES (${[v.id, v.pipeline, v.step, v.stepVersion, v.versionHash, v.partition].map(quoteLiteral).join(', ')}, ${v.runId}, ${rowCount}, ${quoteLiteral(createdAt.toISOString())}, ${quoteLiteral(table)})`);
+      return { ...v, table, rowCount, createdAt: createdAt.toISOString() };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.conn.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

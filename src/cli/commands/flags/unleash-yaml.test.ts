@@ -7,7 +7,7 @@ import { evaluate } from '../../../flags/evaluate.ts';
 import { flagSet } from '../../../flags/flag.ts';
 import { importUnleash, unleashContext } from '../../../flags/import-unleash.ts';
 import { parseFlagFile } from '../../../flags/parse-flag-file.ts';
-import { flagsDocument, toYaml } from './flag-document.ts';
+import { flagsDocument, toYaml } from '../../../flags/flag-document.ts';
 import { unleashToYaml } from './unleash-yaml.ts';
 
 const dir = join(defaultSharedDir(), 'conformance', 'unleash-client-spec');

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { CheckResult } from '../../../quality/check-types.ts';
-import { type ContractCheckResult, type StoredCheckResult, checkOutput, contractSummary } from '../../../runner/validate-output.ts';
+import { checkOutput, contractSummary } from '../../../runner/validate-output.ts';
+import type { ContractCheckResult, StoredCheckResult } from '../../../quality/stored-results.ts';
 import type { Emit } from '../../emit.ts';
 import { formatTable } from '../../format.ts';
 import type { GlobalOptions } from '../../main.ts';
-import { openWorkspace } from '../../workspace.ts';
+import { openWorkspace } from '../../../app/open-workspace.ts';
 import { positiveInt } from '../core-commands.ts';
 import { checkRows, contractLine } from './format-results.ts';
 import { contractOf, findDataset, resolveOutputVersion } from './resolve.ts';
@@ -35,7 +36,7 @@ export function registerCheckCommand(program: Command, emit: Emit): void {
       const { report, validation, ownCount } = await checkOutput(ws, dataset, version.table, contract, ws.clock.now());
       const summary: ContractCheckResult | undefined = contract && validation ? contractSummary(contract, validation, report.elementCount) : undefined;
       const results: StoredCheckResult[] = [...(summary ? [summary] : []), ...report.results];
-      ws.store.recordCheckResults({ runId: ON_DEMAND_RUN, dataset: dataset.name, partition: o.partition, versionId: version.id, results });
+      await ws.store.checkResults.record({ runId: ON_DEMAND_RUN, dataset: dataset.name, partition: o.partition, versionId: version.id, results });
       const own: readonly CheckResult[] = report.results.slice(ownCount);
       const failed = report.results.filter((r) => !r.success && r.severity === 'error');
       const warned = report.results.filter((r) => !r.success && r.severity === 'warn');

@@ -6,7 +6,7 @@ import { SluiceError } from '../../../util/errors.ts';
 import type { Emit } from '../../emit.ts';
 import { formatTable } from '../../format.ts';
 import type { GlobalOptions } from '../../main.ts';
-import { openWorkspace } from '../../workspace.ts';
+import { openWorkspace } from '../../../app/open-workspace.ts';
 import { positiveInt } from '../core-commands.ts';
 import { cell, percent } from './format-results.ts';
 import { contractOf, findDataset, resolveOutputVersion } from './resolve.ts';

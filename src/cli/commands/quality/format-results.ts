@@ -1,6 +1,6 @@
 import type { SqlValue } from '../../../engine/sql-engine.ts';
 import type { CheckResult } from '../../../quality/check-types.ts';
-import type { ContractCheckResult } from '../../../runner/validate-output.ts';
+import type { ContractCheckResult } from '../../../quality/stored-results.ts';
 
 /** A value as a short, readable cell (strings quoted, long ones cut). */
 export function cell(v: SqlValue | undefined, max = 40): string {

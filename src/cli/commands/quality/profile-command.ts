@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import type { ProfileRecord } from '../../../store/metadata-store.ts';
 import type { ColumnProfile } from '../../../quality/profile-table.ts';
 import type { ProfileAnomaly } from '../../../quality/profile-anomalies.ts';
-import type { StoredProfile } from '../../../runner/validate-output.ts';
+import type { StoredProfile } from '../../../quality/stored-results.ts';
 import type { Emit } from '../../emit.ts';
 import { formatTable } from '../../format.ts';
 import type { GlobalOptions } from '../../main.ts';
-import { openWorkspace } from '../../workspace.ts';
+import { openWorkspace } from '../../../app/open-workspace.ts';
 import { positiveInt } from '../core-commands.ts';
 import { cell, percent } from './format-results.ts';
 import { findDataset } from './resolve.ts';
@@ -44,7 +44,7 @@ export function registerProfileCommand(program: Command, emit: Emit): void {
     .action(async (name: string, o: { partition?: string; limit: string }) => {
       await using ws = await openWorkspace(globals().project, globals().env);
       const { dataset } = findDataset(ws.project, name);
-      const records = latestByPartition(ws.store.profiles(ws.environment, dataset.name, 2000), o.partition);
+      const records = latestByPartition(await ws.store.profiles.recent(ws.environment, dataset.name, 2000), o.partition);
       const flagged = (p: StoredProfile): ProfileAnomaly[] => p.anomalies.filter((a) => a.flagged);
       if (records.length === 0) {
         const where = o.partition ? ` partition ${o.partition}` : '';

@@ -5,7 +5,6 @@ import { loadProjectOrThrow } from '../../../config/load-project.ts';
 import type { Project } from '../../../config/project-model.ts';
 import { DuckDBEngine } from '../../../engine/duckdb/duckdb-engine.ts';
 import { quoteIdent, quoteLiteral } from '../../../engine/sql.ts';
-import { duckdbQualityDialect } from '../../../quality/quality-dialect.ts';
 import { type SynthSchema, synthesize } from '../../../quality/synthesize.ts';
 import { SluiceError } from '../../../util/errors.ts';
 import type { Emit } from '../../emit.ts';
@@ -95,7 +94,7 @@ export function registerSynthCommand(program: Command, emit: Emit): void {
       const r = await synthesize(db, t.schema, { rows, seed, target: 'synth', now: new Date(`${o.partition}T12:00:00Z`), duplicateKeyEvery: dupEvery });
       const part = t.partitionColumn;
       if (part && t.schema.columns.some((c) => c.name === part)) await db.exec(`UPDATE synth SET ${quoteIdent(part)} = CAST(${quoteLiteral(o.partition)} AS DATE)`);
-      await db.exec(duckdbQualityDialect.copyToFile?.('synth', file, format) ?? '');
+      await db.exec(db.dialect.copyToFile?.('synth', file, format) ?? '');
       const rel = relative(process.cwd(), file);
       const shown = rel === '' || rel.startsWith('..') ? file : rel;
       const hint =

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import type { RolloutEvent } from '../../../rollout/rollout-event.ts';
 import { positionKey } from '../../../rollout/rollout-state.ts';
-import type { DispatchOutcome, RolloutController } from '../../../runner/rollout-controller.ts';
+import type { DispatchOutcome, RolloutService } from '../../../runner/rollouts/rollout-service.ts';
 import type { CommandResult } from '../../output.ts';
-import { currentActor, openWorkspace } from '../../workspace.ts';
+import { currentActor, openWorkspace } from '../../../app/open-workspace.ts';
 import type { RolloutCli } from './rollout-cli.ts';
-import { describeMove } from './rollout-summary.ts';
+import { describeMove } from '../../../runner/rollouts/rollout-read-model.ts';
 
 /**
  * start, approve, pause, resume, abort, rollback, promote and tick. Each sends one event to the
@@ -13,7 +13,7 @@ import { describeMove } from './rollout-summary.ts';
  * reaches the entry point, which maps it to exit 7 or 8.
  */
 export function registerControlCommands(rollout: Command, cli: RolloutCli): void {
-  const act = async (fn: (rollouts: RolloutController, actor: string) => Promise<DispatchOutcome>): Promise<void> => {
+  const act = async (fn: (rollouts: RolloutService, actor: string) => Promise<DispatchOutcome>): Promise<void> => {
     await using ws = await openWorkspace(cli.globals().project, cli.globals().env);
     cli.out(outcomeResult(await fn(ws.rollouts, currentActor())));
   };

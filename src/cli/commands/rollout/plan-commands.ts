@@ -3,7 +3,7 @@ import { loadProjectOrThrow } from '../../../config/load-project.ts';
 import { SluiceError, configError, formatProblem } from '../../../util/errors.ts';
 import { formatTable } from '../../format.ts';
 import type { RolloutCli } from './rollout-cli.ts';
-import { describeStages, planSteps, readPlanFiles, type PlanFile } from './plan-files.ts';
+import { describeStages, planSteps, readPlanFiles, type PlanFile } from '../../../config/load-rollout-plans.ts';
 
 /** `rollout plans` and `rollout validate NAME`: the plans in rollouts/ and every problem in them. */
 export function registerPlanCommands(rollout: Command, cli: RolloutCli): void {

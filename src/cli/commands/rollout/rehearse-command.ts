@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { rehearseRollback, type RehearsalReport } from '../../../runner/rehearse-rollback.ts';
 import { formatTable } from '../../format.ts';
-import { currentActor, openWorkspace } from '../../workspace.ts';
-import { embeddedRehearsalCopy, existingWarehouse } from './embedded-rehearsal-copy.ts';
+import { currentActor, openWorkspace } from '../../../app/open-workspace.ts';
+import { existingWarehouse, rehearsalCopy } from '../../../app/rehearsal-copy.ts';
 import type { RolloutCli } from './rollout-cli.ts';
 
 /** `rollout rehearse NAME`: a rollback of the current state on a copy; exit 6 when a check fails. */
@@ -15,7 +15,7 @@ export function registerRehearseCommand(rollout: Command, cli: RolloutCli): void
     .action(async (name: string, o: { tempDir?: string }) => {
       await using ws = await openWorkspace(cli.globals().project, cli.globals().env);
       const report = await rehearseRollback(
-        { project: ws.project, store: ws.store, warehouseFor: existingWarehouse(ws), rollouts: ws.rollouts, clock: ws.clock, copy: embeddedRehearsalCopy(ws), ...(o.tempDir ? { tempRoot: o.tempDir } : {}) },
+        { project: ws.project, store: ws.store, warehouseFor: existingWarehouse(ws), rollouts: ws.rollouts, clock: ws.clock, copy: rehearsalCopy(ws), ...(o.tempDir ? { tempRoot: o.tempDir } : {}) },
         name,
         currentActor(),
       );

@@ -1,12 +1,9 @@
 import type { Command } from 'commander';
-import type { RolloutPlan } from '../../../rollout/rollout-plan.ts';
-import { initialRolloutState, type RolloutState } from '../../../rollout/rollout-state.ts';
-import { SluiceError, formatProblem } from '../../../util/errors.ts';
+import { SluiceError } from '../../../util/errors.ts';
 import { formatTable } from '../../format.ts';
-import { openWorkspace, type Workspace } from '../../workspace.ts';
-import { readPlanFiles } from './plan-files.ts';
+import { openWorkspace } from '../../../app/open-workspace.ts';
 import type { RolloutCli } from './rollout-cli.ts';
-import { observe, summarize, type RolloutSummary } from './rollout-summary.ts';
+import { allRollouts, summarize, type RolloutSummary } from '../../../runner/rollouts/rollout-read-model.ts';
 
 /** `rollout status [NAME]`: every rollout (started or only planned) with its state, stage and what it waits for. */
 export function registerStatusCommand(rollout: Command, cli: RolloutCli): void {
@@ -16,9 +13,10 @@ export function registerStatusCommand(rollout: Command, cli: RolloutCli): void {
     .description('state, stage, batches in the stage, last gate verdicts and what each rollout waits for')
     .action(async (name: string | undefined) => {
       await using ws = await openWorkspace(cli.globals().project, cli.globals().env);
-      const { rollouts, warnings } = allRollouts(ws);
-      const observed = observe(ws, rollouts, (n) => ws.rollouts.log(n));
-      const summaries = rollouts.map((r) => summarize(ws, r.plan, r.state, ws.rollouts.log(r.name), observed));
+      const { rollouts, warnings } = await allRollouts(ws.rollouts, ws.project);
+      const observed = await ws.rollouts.observations();
+      const summaries: RolloutSummary[] = [];
+      for (const r of rollouts) summaries.push(summarize(ws, r.plan, r.state, await ws.rollouts.log(r.name), observed));
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       if (name === undefined) {
         cli.out({ json: summaries, text: listText(summaries) });
@@ -26,29 +24,11 @@ export function registerStatusCommand(rollout: Command, cli: RolloutCli): void {
       }
       const one = summaries.find((s) => s.name === name);
       if (!one) {
-        ws.rollouts.plan(name); // NOT_FOUND naming the plans there are
+        await ws.rollouts.plan(name); // NOT_FOUND naming the plans there are
         throw new SluiceError('NOT_FOUND', `no rollout "${name}"`, { field: 'rollout' });
       }
       cli.out({ json: one, text: detailText(one) });
     });
-}
-
-/** Started rollouts from the store, plus plans in rollouts/ that were never started (pending). */
-function allRollouts(ws: Workspace): { rollouts: { name: string; plan: RolloutPlan; state: RolloutState }[]; warnings: string[] } {
-  const stored = ws.rollouts.list();
-  const names = new Set(stored.map((r) => r.name));
-  const warnings: string[] = [];
-  const planned: { name: string; plan: RolloutPlan; state: RolloutState }[] = [];
-  for (const f of readPlanFiles(ws.project)) {
-    if (names.has(f.name)) continue;
-    if (!f.plan) {
-      warnings.push(`${f.file} is invalid and left out: ${f.problems.map(formatProblem).join('; ')}`);
-      continue;
-    }
-    names.add(f.name);
-    planned.push({ name: f.name, plan: f.plan, state: initialRolloutState(f.name) });
-  }
-  return { rollouts: [...stored, ...planned].sort((a, b) => a.name.localeCompare(b.name)), warnings };
 }
 
 function listText(summaries: readonly RolloutSummary[]): string {

@@ -1,15 +1,16 @@
-import type { SqlEngine } from '../engine/sql-engine.ts';
-import { quoteIdent, quoteLiteral } from '../engine/sql.ts';
+import { quoteIdent, quoteLiteral } from './sql.ts';
 
 /** What a column holds, independent of the engine's spelling of its type. */
 export type TypeFamily = 'integer' | 'float' | 'decimal' | 'text' | 'boolean' | 'date' | 'timestamp' | 'time' | 'other';
 
 /**
- * The SQL that differs between engines, for the quality module. `standardQualityDialect` is the
- * shared default (ANSI-ish SQL that PostgreSQL also accepts); an engine overrides only what differs
- * and advertises capabilities (`bitmapUnique`, `rowChecksum`) that the planner branches on.
+ * The dialect seam: every expression whose spelling differs between engines. `standardDialect` is
+ * the shared default (SQL that PostgreSQL accepts); an adapter hands out the standard dialect with
+ * small overrides (engine/duckdb/duckdb-dialect.ts) and declares optional capabilities
+ * (`bitmapUnique`, `rowSample`, `statisticsDistinct`, ...) that callers branch on. Nothing outside
+ * an adapter looks at which engine it is.
  */
-export interface QualityDialect {
+export interface SqlDialect {
   /** SQL returning one row per column with `column_name` and `column_type`, in table order. */
   describeSql(table: string): string;
   typeFamily(typeName: string): TypeFamily;
@@ -23,11 +24,6 @@ export interface QualityDialect {
   readonly bitmapUnique?: (expr: string, lo: number, hi: number) => string;
   /** Largest hi - lo + 1 the bitmap path accepts (bits). */
   readonly bitmapMaxRange: number;
-  /**
-   * Order-free checksum aggregates over the given column expressions (the equality short cut of a
-   * diff). XOR alone cancels pairs of identical rows, so engines pair it with a wide sum.
-   */
-  readonly rowChecksums?: (exprs: readonly string[]) => readonly string[];
   /** Continuous quantiles of a numeric expression as one list value. */
   quantiles(expr: string, ps: readonly number[]): string;
   /** Sample standard deviation. */
@@ -64,6 +60,31 @@ export interface QualityDialect {
    * (undefined when the engine has none for it).
    */
   readonly statisticsDistinct?: { readonly sql: (table: string, exprs: readonly string[]) => string; readonly parse: (v: unknown) => number | undefined };
+
+  // ---- runner: slices, composition, metrics, checksums ---------------------------------------
+  /**
+   * The slice bucket of flags/bucket.ts as SQL: uint32(first 8 hex digits of md5(salt || ':' ||
+   * key)) % modulus over the key cast to text; a NULL key gives a NULL bucket.
+   */
+  bucket(salt: string, keyExpr: string, modulus: number): string;
+  /**
+   * The rows of `baseline` whose key is outside the slice plus those of `candidate` inside it, as
+   * one SELECT over the given columns (a row slice of a step, published as its own output).
+   */
+  sliceUnion(baseline: string, candidate: string, columns: readonly string[], inSlice: string): string;
+  /**
+   * Order-free checksum aggregates over the given column expressions: equal multisets of rows give
+   * equal values. XOR alone cancels pairs of identical rows, so it comes with a wide sum.
+   */
+  rowChecksums(exprs: readonly string[]): readonly [xor: string, sum: string];
+  /** A FROM item of `n` rows with one integer column `alias` counting from 0. */
+  series(n: number, alias: string): string;
+  /** Statements that create `table` as the result of `select`, replacing a table of that name. */
+  replaceTableAs(table: string, select: string): string;
+  /** A timestamp expression moved by a number of seconds (an integer expression). */
+  addSeconds(timestamp: string, seconds: string): string;
+  /** Type names the portable SQL above uses. */
+  readonly types: { readonly double: string; readonly text: string; readonly bigint: string };
 }
 
 const TYPE_ALIASES: Record<string, string> = {
@@ -73,7 +94,7 @@ const TYPE_ALIASES: Record<string, string> = {
   NUMERIC: 'DECIMAL', DATETIME: 'TIMESTAMP', 'TIMESTAMP WITHOUT TIME ZONE': 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE': 'TIMESTAMPTZ',
 };
 
-export const standardQualityDialect: QualityDialect = {
+export const standardDialect: SqlDialect = {
   describeSql(table) {
     const parts = table.split('.').map((p) => p.replace(/^"|"$/g, '').replaceAll('""', '"'));
     const name = parts[parts.length - 1] ?? table;
@@ -107,38 +128,20 @@ export const standardQualityDialect: QualityDialect = {
     const t = typeName.trim().toUpperCase().replace(/\s+/g, ' ');
     return TYPE_ALIASES[t] ?? t;
   },
-};
-
-/** DuckDB: native regex functions, a bitmap aggregate for dense integer keys, a fast row hash. */
-export const duckdbQualityDialect: QualityDialect = {
-  ...standardQualityDialect,
-  describeSql: (table) => `DESCRIBE SELECT * FROM ${table}`,
-  regexMatch: (expr, pattern) => `regexp_matches(${expr}, ${quoteLiteral(pattern)})`,
-  regexProbeSql: (pattern) => `SELECT regexp_matches('', ${quoteLiteral(pattern)}) AS ok`,
-  textLength: (expr) => `length(${expr})`,
-  bitmapUnique: (expr, lo, hi) => `(count(${expr}) - bit_count(bitstring_agg(${expr}, ${lo}, ${hi})))`,
-  bitmapMaxRange: 1 << 30,
-  rowChecksums: (exprs) => [`bit_xor(hash(${exprs.join(', ')}))`, `sum(CAST(hash(${exprs.join(', ')}) AS HUGEINT))`],
-  quantiles: (expr, ps) => `quantile_cont(${expr}, [${ps.join(', ')}])`,
-  toDouble: (expr, family) => (family === 'boolean' ? `CAST(CAST(${expr} AS INTEGER) AS DOUBLE)` : `CAST(${expr} AS DOUBLE)`),
-  epochSeconds: (expr) => `epoch(${expr})`,
-  castText: (expr) => `CAST(${expr} AS VARCHAR)`,
-  firstRowsAggregate: (fields, order, n) => `arg_min(struct_pack(${fields.map(([k, e]) => `${quoteIdent(k)} := ${e}`).join(', ')}), ${order}, ${n})`,
-  copyToFile: (table, path, format) => `COPY ${table} TO ${quoteLiteral(path)} (FORMAT ${format === 'csv' ? 'CSV, HEADER' : 'PARQUET'})`,
-  rowSample: (table, percent, seed) => `(SELECT * FROM ${table} USING SAMPLE ${percent}% (bernoulli, ${seed})) AS s`,
-  blockSample: (table, percent, seed) => `(SELECT * FROM ${table} USING SAMPLE ${percent}% (system, ${seed})) AS s`,
-  distinctEstimate: (expr, oneIn) => `(count(DISTINCT ${expr}) FILTER (WHERE hash(${expr}) % ${oneIn} = 0) * ${oneIn})`,
-  // DuckDB keeps a HyperLogLog estimate per column of a stored table; stats() prints it.
-  statisticsDistinct: {
-    sql: (table, exprs) => `SELECT ${exprs.map((e, i) => `stats(${e}) AS s_${i}`).join(', ')} FROM ${table} LIMIT 1`,
-    parse: (v) => {
-      const m = typeof v === 'string' ? /\[Approx Unique: (\d+)\]/.exec(v) : null;
-      return m ? Number(m[1]) : undefined;
-    },
+  // PostgreSQL spells the hex prefix as a bit string: bit(32) -> bigint is unsigned.
+  bucket: (salt, keyExpr, modulus) => `(('x' || substr(md5(${quoteLiteral(`${salt}:`)} || CAST(${keyExpr} AS TEXT)), 1, 8))::bit(32)::bigint % ${modulus})`,
+  sliceUnion: (baseline, candidate, columns, inSlice) => {
+    const cols = columns.map(quoteIdent).join(', ');
+    return `SELECT ${cols} FROM ${baseline} WHERE NOT ${inSlice} UNION ALL SELECT ${cols} FROM ${candidate} WHERE ${inSlice}`;
   },
+  rowChecksums: (exprs) => {
+    const h = `('x' || substr(md5(CAST(ROW(${exprs.join(', ')}) AS TEXT)), 1, 15))::bit(60)::bigint`;
+    return [`bit_xor(${h})`, `sum(CAST(${h} AS NUMERIC))`];
+  },
+  series: (n, alias) => `generate_series(0, ${Math.max(0, Math.trunc(n)) - 1}) AS g(${quoteIdent(alias)})`,
+  replaceTableAs: (table, select) => `DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} AS ${select}`,
+  addSeconds: (ts, seconds) => `(${ts} + make_interval(secs => ${seconds}))`,
+  types: { double: 'DOUBLE PRECISION', text: 'TEXT', bigint: 'BIGINT' },
 };
 
-/** The quality dialect for an engine. The one place that looks at the engine's name. */
-export function qualityDialectFor(engine: Pick<SqlEngine, 'dialect'>): QualityDialect {
-  return engine.dialect === 'duckdb' ? duckdbQualityDialect : standardQualityDialect;
-}
+

@@ -1,5 +1,5 @@
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml';
-import type { Problem } from '../util/errors.ts';
+import type { Problem } from './errors.ts';
 
 /**
  * A parsed YAML file that remembers where every value came from, so validators can report

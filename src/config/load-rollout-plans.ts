@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Project } from '../../../config/project-model.ts';
-import { parseRolloutPlan } from '../../../rollout/parse-rollout-plan.ts';
-import type { KnownStep, RolloutPlan } from '../../../rollout/rollout-plan.ts';
-import { stepKey } from '../../../rollout/rollout-plan.ts';
-import type { Problem } from '../../../util/errors.ts';
+import type { Project } from './project-model.ts';
+import { parseRolloutPlan } from '../rollout/parse-rollout-plan.ts';
+import type { KnownStep, RolloutPlan } from '../rollout/rollout-plan.ts';
+import { stepKey } from '../rollout/rollout-plan.ts';
+import { configError, type Problem } from '../util/errors.ts';
 
 /** One file in rollouts/: the plan it holds, or every problem with it. */
 export type PlanFile = {
@@ -57,4 +57,22 @@ export function describeStages(plan: RolloutPlan): string[] {
 
 export function planSteps(plan: RolloutPlan): string {
   return plan.steps.map(stepKey).join(', ');
+}
+
+/** Every valid plan in rollouts/; throws CONFIG_INVALID with every problem of the invalid files. */
+export function loadRolloutPlans(project: Project): RolloutPlan[] {
+  const files = readPlanFiles(project);
+  const problems = files.flatMap((f) => f.problems);
+  if (problems.length > 0) throw configError(problems);
+  return files.flatMap((f) => (f.plan ? [f.plan] : []));
+}
+
+/** The plan named `name`; another plan file's problems are reported only when no valid file holds it. */
+export function findRolloutPlan(project: Project, name: string): RolloutPlan | undefined {
+  const files = readPlanFiles(project);
+  const found = files.find((f) => f.plan?.name === name)?.plan;
+  if (found) return found;
+  const problems = files.flatMap((f) => f.problems);
+  if (problems.length > 0) throw configError(problems);
+  return undefined;
 }

@@ -1,12 +1,17 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseYaml, type YamlSource } from '../../../config/yaml-source.ts';
-import type { Project } from '../../../config/project-model.ts';
-import type { FlagDefinition, GradualStrategy, Segment, Variant } from '../../../flags/flag.ts';
-import { stateOf, type FlagState } from '../../../flags/flag-states.ts';
-import { parseFlagFile } from '../../../flags/parse-flag-file.ts';
-import { SluiceError, configError, messageOf, type Problem } from '../../../util/errors.ts';
+import { parseYaml, type YamlSource } from '../util/yaml-source.ts';
+import type { FlagDefinition, GradualStrategy, Segment, Variant } from './flag.ts';
+import { stateOf, type FlagState } from './flag-states.ts';
+import { parseFlagFile } from './parse-flag-file.ts';
+import { SluiceError, configError, messageOf, type Problem } from '../util/errors.ts';
 import { flagDoc, segmentsDoc, stateDoc, toYaml, type Doc } from './flag-document.ts';
+
+/** What the state rules read of a project: its root (for flags/*.yaml segments) and its steps' versions. */
+export interface FlagProject {
+  readonly root: string;
+  readonly pipelines: ReadonlyMap<string, { readonly steps: readonly { readonly name: string; readonly versions: ReadonlyMap<string, unknown> }[] }>;
+}
 
 /**
  * Builds the new state of a flag for `sluice flags set` from a YAML fragment (`--file`) and the
@@ -34,7 +39,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
  * Segments a fragment may reference by name: those of the current state, then every `segments:`
  * entry of the project's flags/*.yaml files (the project loaded, so they are valid), in file form.
  */
-function segmentPool(project: Pick<Project, 'root'>, current: FlagState): Map<string, unknown> {
+function segmentPool(project: Pick<FlagProject, 'root'>, current: FlagState): Map<string, unknown> {
   const pool = new Map<string, unknown>();
   const mine = new Map<string, Segment>();
   for (const s of current.strategies) for (const seg of s.segments) if (!mine.has(seg.name)) mine.set(seg.name, seg);
@@ -63,7 +68,7 @@ function parseWithState(declared: FlagDefinition, state: Doc, pool: ReadonlyMap<
 }
 
 /** A variant flag scoped to a step picks that step's versions: every variant must name one. */
-export function versionProblems(project: Pick<Project, 'pipelines'>, flag: FlagDefinition): Problem[] {
+export function versionProblems(project: Pick<FlagProject, 'pipelines'>, flag: FlagDefinition): Problem[] {
   const scope = flag.scope;
   if (flag.type !== 'variant' || !scope?.pipeline || !scope.step) return [];
   const step = project.pipelines.get(scope.pipeline)?.steps.find((s) => s.name === scope.step);
@@ -109,7 +114,7 @@ function readFragment(file: string): { source: YamlSource; fragment: Obj } {
 }
 
 /** The fragment's fields over the current state, checked as a flag file; problems at the fragment's lines. */
-function stateFromFile(file: string, declared: FlagDefinition, current: FlagState, project: Pick<Project, 'root' | 'pipelines'>): FlagState {
+function stateFromFile(file: string, declared: FlagDefinition, current: FlagState, project: FlagProject): FlagState {
   const { source, fragment } = readFragment(file);
   const pool = segmentPool(project, current);
   const merged: Doc = { ...stateDoc(current), ...fragment };
@@ -172,7 +177,7 @@ function withVariants(state: FlagState, specs: readonly string[] | undefined): F
 }
 
 /** The state `flags set` would write, or a SluiceError saying what is wrong with the request. */
-export function buildState(declared: FlagDefinition, current: FlagDefinition, project: Pick<Project, 'root' | 'pipelines'>, o: StateOptions): FlagState {
+export function buildState(declared: FlagDefinition, current: FlagDefinition, project: FlagProject, o: StateOptions): FlagState {
   if (o.enable && o.disable) throw new SluiceError('USAGE', 'give --enable or --disable, not both', { field: '--enable' });
   const anyOption = o.enable || o.disable || o.rollout !== undefined || (o.variant?.length ?? 0) > 0;
   if (!o.file && !anyOption && o.stickiness === undefined && o.groupId === undefined) {

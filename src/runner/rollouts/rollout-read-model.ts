@@ -1,16 +1,20 @@
-import type { Project } from '../../../config/project-model.ts';
-import type { Observations } from '../../../rollout/gate-evidence.ts';
-import type { GateVerdict } from '../../../rollout/gate-verdict.ts';
-import { reduce } from '../../../rollout/reduce.ts';
-import type { RolloutPlan } from '../../../rollout/rollout-plan.ts';
-import { positionKey, type RolloutState, type StateKind } from '../../../rollout/rollout-state.ts';
-import { stageAt } from '../../../rollout/stage-navigation.ts';
-import type { Transition } from '../../../rollout/transition.ts';
-import { buildDatasetGraph } from '../../../runner/dataset-graph.ts';
-import type { RolloutLogEntry } from '../../../runner/rollout-controller.ts';
-import type { MetadataStore } from '../../../store/metadata-store.ts';
-import type { Clock } from '../../../util/clock.ts';
-import { planSteps } from './plan-files.ts';
+import type { Project } from '../../config/project-model.ts';
+import type { Observations } from '../../rollout/gate-evidence.ts';
+import type { GateVerdict } from '../../rollout/gate-verdict.ts';
+import { reduce } from '../../rollout/reduce.ts';
+import type { RolloutPlan } from '../../rollout/rollout-plan.ts';
+import { positionKey, type RolloutState, type StateKind } from '../../rollout/rollout-state.ts';
+import { stageAt } from '../../rollout/stage-navigation.ts';
+import type { Transition } from '../../rollout/transition.ts';
+import { buildRolloutReport, type RolloutReport } from '../../rollout/build-rollout-report.ts';
+import type { BatchRecord } from '../../rollout/gate-evidence.ts';
+import { buildDatasetGraph } from '../dataset-graph.ts';
+import type { RolloutLogEntry } from '../../rollout/rollout-log.ts';
+import type { Clock } from '../../util/clock.ts';
+import { planSteps, readPlanFiles } from '../../config/load-rollout-plans.ts';
+import { initialRolloutState } from '../../rollout/rollout-state.ts';
+import { formatProblem } from '../../util/errors.ts';
+import type { RolloutService } from './rollout-service.ts';
 
 export type VerdictSummary = Pick<GateVerdict, 'gate' | 'gateKind' | 'verdict' | 'reason' | 'at'>;
 
@@ -47,7 +51,7 @@ export type RolloutSummary = {
   readonly updatedAt: string | null;
 };
 
-export type SummaryDeps = { readonly project: Project; readonly store: MetadataStore; readonly clock: Clock };
+export type SummaryDeps = { readonly project: Project; readonly clock: Clock };
 
 export function summarize(deps: SummaryDeps, plan: RolloutPlan, state: RolloutState, log: readonly RolloutLogEntry[], observed: Observations): RolloutSummary {
   const pos = state.position;
@@ -126,23 +130,33 @@ export function describeMove(t: Pick<Transition, 'from' | 'to'>): string {
   return `${at(t.from)} -> ${at(t.to)}`;
 }
 
-/** Other rollouts, dataset freshness and recent stage transitions: what the controller observes. */
-export function observe(deps: SummaryDeps, rollouts: readonly { name: string; state: RolloutState }[], logOf: (name: string) => readonly RolloutLogEntry[]): Observations {
-  const out: Record<string, { state: string; reached: readonly string[] }> = {};
-  const recentTransitions: { rollout: string; environment: string; at: string }[] = [];
-  for (const r of rollouts) {
-    out[r.name] = { state: r.state.kind, reached: r.state.reached };
-    for (const e of logOf(r.name)) {
-      const t = e.type === 'transition' ? e.transition : undefined;
-      if (t?.to.environment && t.to.stage && t.from.stage !== t.to.stage) recentTransitions.push({ rollout: r.name, environment: t.to.environment, at: t.at });
+/** Started rollouts from the store, plus plans in rollouts/ that were never started (pending). */
+export async function allRollouts(service: Pick<RolloutService, 'list'>, project: Project): Promise<{ rollouts: { name: string; plan: RolloutPlan; state: RolloutState }[]; warnings: string[] }> {
+  const stored = (await service.list()).map((r) => ({ name: r.name, plan: r.plan, state: r.state }));
+  const names = new Set(stored.map((r) => r.name));
+  const warnings: string[] = [];
+  const planned: { name: string; plan: RolloutPlan; state: RolloutState }[] = [];
+  for (const f of readPlanFiles(project)) {
+    if (names.has(f.name)) continue;
+    if (!f.plan) {
+      warnings.push(`${f.file} is invalid and left out: ${f.problems.map(formatProblem).join('; ')}`);
+      continue;
     }
+    names.add(f.name);
+    planned.push({ name: f.name, plan: f.plan, state: initialRolloutState(f.name) });
   }
-  const datasets: Record<string, { publishedAt: string }> = {};
-  for (const env of deps.project.environments) {
-    for (const f of deps.store.freshness(env)) {
-      const prev = datasets[f.dataset];
-      if (!prev || prev.publishedAt < f.measuredAt) datasets[f.dataset] = { publishedAt: f.measuredAt };
-    }
+  return { rollouts: [...stored, ...planned].sort((a, b) => a.name.localeCompare(b.name)), warnings };
+}
+
+/** The review of a rollout (`rollout report`) from its stored log and state. */
+export function reportFromLog(log: readonly RolloutLogEntry[], state: Parameters<typeof buildRolloutReport>[3]): RolloutReport {
+  const transitions: Transition[] = [];
+  const batches: BatchRecord[] = [];
+  const verdicts: GateVerdict[] = [];
+  for (const e of log) {
+    if (e.type === 'transition') transitions.push(e.transition);
+    else if (e.type === 'batch') batches.push(e.batch);
+    else verdicts.push(...e.verdicts);
   }
-  return { rollouts: out, datasets, recentTransitions };
+  return buildRolloutReport(transitions, batches, verdicts, state);
 }

@@ -1,6 +1,6 @@
-import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
-import { constraintProblem } from '../../../flags/constraint.ts';
-import type { Constraint, FlagDefinition, Segment, Strategy, TimeWindow, Variant } from '../../../flags/flag.ts';
+import { Document, isScalar, isSeq, visit } from 'yaml';
+import { constraintProblem } from './constraint.ts';
+import type { Constraint, FlagDefinition, Segment, Strategy, TimeWindow, Variant } from './flag.ts';
 
 /**
  * The inverse of `parseFlagFile`: flag definitions as a `flags/*.yaml` document (`segments:` plus

@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import type { Project, StoreSettings, WarehouseSettings } from '../config/project-model.ts';
+import type { SqlEngine } from '../engine/sql-engine.ts';
+import type { Warehouse } from '../engine/warehouse.ts';
+import type { MetadataStore } from '../store/metadata-store.ts';
+import { SluiceError } from '../util/errors.ts';
+
+/**
+ * The adapter registry: the one place (with the adapters themselves) that names DuckDB, SQLite or
+ * PostgreSQL. Adapters are picked by the `kind` of `sluice.yaml`'s settings (or the environment
+ * variables that override them) and imported only when opened, so a command that needs no engine
+ * never loads one.
+ */
+
+/** `SLUICE_STORE_URL` and `SLUICE_WAREHOUSE_URL` win over sluice.yaml (a PostgreSQL URL each). */
+export function effectiveSettings(project: Project, env: NodeJS.ProcessEnv = process.env): { store: StoreSettings; warehouse: WarehouseSettings } {
+  const url = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    if (!v) return undefined;
+    if (!/^postgres(ql)?:\/\//.test(v)) throw new SluiceError('CONFIG_INVALID', `${name} must be a PostgreSQL URL (postgres://user@host:port/database), got "${v}"`, { field: name });
+    return v;
+  };
+  const storeUrl = url('SLUICE_STORE_URL');
+  const warehouseUrl = url('SLUICE_WAREHOUSE_URL');
+  return {
+    store: storeUrl ? { kind: 'postgres', url: storeUrl } : project.store,
+    warehouse: warehouseUrl ? { kind: 'postgres', url: warehouseUrl } : project.warehouse,
+  };
+}
+
+function notBuilt(what: string, field: string): SluiceError {
+  return new SluiceError('CONFIG_INVALID', `the PostgreSQL ${what} is not built yet: use the embedded default (remove ${field} from sluice.yaml, or unset the environment variable)`, { field });
+}
+
+export function resolveInProject(project: Pick<Project, 'root'>, p: string): string {
+  return isAbsolute(p) ? p : join(project.root, p);
+}
+
+export async function openStore(project: Pick<Project, 'root'>, settings: StoreSettings): Promise<MetadataStore> {
+  switch (settings.kind) {
+    case 'sqlite': {
+      const { SqliteStore } = await import('../store/sqlite/sqlite-store.ts');
+      return SqliteStore.open(resolveInProject(project, settings.path));
+    }
+    case 'postgres':
+      throw notBuilt('metadata store', 'store');
+  }
+}
+
+/** The DuckDB file of an environment. */
+export function duckdbPath(project: Pick<Project, 'root'>, settings: Extract<WarehouseSettings, { kind: 'duckdb' }>, environment: string): string {
+  return resolveInProject(project, settings.pathTemplate.replaceAll('{env}', environment));
+}
+
+export async function openWarehouse(project: Pick<Project, 'root'>, settings: WarehouseSettings, environment: string): Promise<Warehouse> {
+  switch (settings.kind) {
+    case 'duckdb': {
+      const { DuckDBWarehouse } = await import('../engine/duckdb/duckdb-warehouse.ts');
+      const path = duckdbPath(project, settings, environment);
+      mkdirSync(dirname(path), { recursive: true });
+      return DuckDBWarehouse.open(path, { memoryLimit: settings.memoryLimit, threads: settings.threads, tempDirectory: join(dirname(path), 'spill') });
+    }
+    case 'postgres':
+      throw notBuilt('warehouse', 'warehouse');
+  }
+}
+
+/**
+ * An engine for work on files that belongs to no environment (synthetic data, the reference
+ * suites): an in-memory DuckDB, which reads and writes CSV and Parquet itself.
+ */
+export async function openScratchEngine(): Promise<SqlEngine & AsyncDisposable> {
+  const { DuckDBEngine } = await import('../engine/duckdb/duckdb-engine.ts');
+  return DuckDBEngine.open(':memory:');
+}

@@ -1,0 +1,126 @@
+import { userInfo } from 'node:os';
+import { loadProjectOrThrow } from '../config/load-project.ts';
+import type { Project } from '../config/project-model.ts';
+import type { Warehouse } from '../engine/warehouse.ts';
+import { FlagStates } from '../flags/flag-states.ts';
+import { AuditTrail } from '../governance/audit-trail.ts';
+import type { ControllerConfig } from '../rollout/reduce.ts';
+import { RolloutEffects } from '../runner/rollouts/rollout-effects.ts';
+import { RolloutService, type DispatchOutcome } from '../runner/rollouts/rollout-service.ts';
+import { runWithRollouts } from '../runner/rollouts/run-with-rollouts.ts';
+import { requireEnvironment, type RunnerDeps, type RunRequest, type RunResult } from '../runner/run-pipeline.ts';
+import type { MetadataStore } from '../store/metadata-store.ts';
+import { SluiceMetrics } from '../telemetry/metrics.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { effectiveSettings, openStore, openWarehouse } from './adapters.ts';
+
+/** A project opened in one environment, with its store, warehouses and services wired together. */
+export interface Workspace extends RunnerDeps, AsyncDisposable {
+  readonly environment: string;
+  /** The warehouse of any environment (opened on first use, closed with the workspace). */
+  warehouseFor(environment: string): Promise<Warehouse>;
+  readonly flags: FlagStates;
+  readonly rollouts: RolloutService;
+  /** Runs a pipeline for one partition; every rollout that moves one of its steps sees the batch. */
+  run(req: RunRequest): Promise<{ result: RunResult; rollouts: DispatchOutcome[] }>;
+}
+
+export interface WorkspaceOptions {
+  readonly clock?: Clock;
+  /** Where notices of the controller and observers go (default: stderr). */
+  readonly log?: (line: string) => void;
+  readonly controller?: ControllerConfig;
+}
+
+/**
+ * The composition root: loads the project, picks the store and warehouse adapters by kind
+ * (sluice.yaml, or SLUICE_STORE_URL / SLUICE_WAREHOUSE_URL), and hands them to the runner, the
+ * flag states, the audit trail and the rollout service. The CLI, the demo and the API open
+ * workspaces here; nothing else wires adapters.
+ */
+export async function openWorkspace(projectDir: string, env?: string, options: WorkspaceOptions = {}): Promise<Workspace> {
+  const project = loadProjectOrThrow(projectDir);
+  return openProjectWorkspace(project, env ?? project.defaultEnvironment, options);
+}
+
+export async function openProjectWorkspace(project: Project, environment: string, options: WorkspaceOptions = {}): Promise<Workspace> {
+  requireEnvironment(project, environment);
+  const settings = effectiveSettings(project);
+  const store = await openStore(project, settings.store);
+  try {
+    const ws = await wireWorkspace(project, environment, store, (env) => openWarehouse(project, settings.warehouse, env), options);
+    await store.runs.reapAbandoned(isProcessAlive, ws.clock.now());
+    return ws;
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
+/**
+ * Wires the services of a workspace over an opened store and a way to open each environment's
+ * warehouse (cached, closed with the workspace). Rehearsals wire copies the same way.
+ */
+export async function wireWorkspace(project: Project, environment: string, store: MetadataStore, open: (environment: string) => Promise<Warehouse>, options: WorkspaceOptions = {}): Promise<Workspace> {
+  requireEnvironment(project, environment);
+  const clock = options.clock ?? systemClock;
+  const warehouses = new Map<string, Promise<Warehouse>>();
+  const warehouseFor = (env: string): Promise<Warehouse> => {
+    requireEnvironment(project, env);
+    let w = warehouses.get(env);
+    if (!w) {
+      w = open(env);
+      warehouses.set(env, w);
+    }
+    return w;
+  };
+  const closeAll = async (): Promise<void> => {
+    for (const w of warehouses.values()) await (await w.catch(() => undefined))?.close();
+    await store.close();
+  };
+  let warehouse: Warehouse;
+  try {
+    warehouse = await warehouseFor(environment);
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  const metrics = new SluiceMetrics();
+  const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
+  const audit = new AuditTrail(store);
+  const flags = new FlagStates({ declared: project.flags, store, audit, clock });
+  const effects = new RolloutEffects({ project, store, audit, flags, clock, metrics, warehouseFor, log });
+  const rollouts = new RolloutService({ project, store, audit, clock, effects, log, ...(options.controller ? { config: options.controller } : {}) });
+  const deps = { project, warehouse, store, audit, clock, metrics, log };
+  return {
+    ...deps,
+    environment,
+    warehouseFor,
+    flags,
+    rollouts,
+    run: (req) => runWithRollouts(deps, rollouts, req),
+    [Symbol.asyncDispose]: closeAll,
+  };
+}
+
+/** Who acts: `SLUICE_ACTOR`, else the OS user. Recorded in runs, flag changes and the audit trail. */
+export function currentActor(): string {
+  const fromEnv = process.env['SLUICE_ACTOR'];
+  if (fromEnv && fromEnv.trim() !== '') return fromEnv.trim();
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export type { MetadataStore };

@@ -1,0 +1,34 @@
+/** The SQLite store's schema, one migration per entry; `PRAGMA user_version` counts those applied. */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE runs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, partition TEXT NOT NULL, environment TEXT NOT NULL,
+     status TEXT NOT NULL, actor TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, error TEXT,
+     artifacts TEXT NOT NULL, flags TEXT NOT NULL, engine TEXT NOT NULL, published TEXT NOT NULL DEFAULT '[]',
+     pid INTEGER NOT NULL, host TEXT NOT NULL);
+   CREATE INDEX runs_by_pipeline ON runs(pipeline, environment, partition);
+   CREATE TABLE step_runs (
+     run_id INTEGER NOT NULL REFERENCES runs(id), step TEXT NOT NULL, version TEXT NOT NULL, version_hash TEXT NOT NULL,
+     output_version_id TEXT, rows_in INTEGER NOT NULL, rows_out INTEGER NOT NULL, duration_ms REAL NOT NULL,
+     status TEXT NOT NULL, error TEXT, PRIMARY KEY (run_id, step));
+   CREATE TABLE freshness (
+     environment TEXT NOT NULL, dataset TEXT NOT NULL, partition TEXT NOT NULL, newest_event_time TEXT,
+     run_id INTEGER NOT NULL, measured_at TEXT NOT NULL, PRIMARY KEY (environment, dataset, partition));
+   CREATE TABLE audit_log (
+     seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+     reason TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  `CREATE TABLE flag_revisions (
+     environment TEXT NOT NULL, flag TEXT NOT NULL, revision INTEGER NOT NULL, state TEXT NOT NULL,
+     actor TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (environment, flag, revision));
+   CREATE TABLE check_results (
+     run_id INTEGER NOT NULL, dataset TEXT NOT NULL, partition TEXT NOT NULL, version_id TEXT NOT NULL,
+     results TEXT NOT NULL, PRIMARY KEY (run_id, dataset, version_id));
+   CREATE TABLE profiles (
+     environment TEXT NOT NULL, dataset TEXT NOT NULL, partition TEXT NOT NULL, run_id INTEGER NOT NULL,
+     version_id TEXT NOT NULL, at TEXT NOT NULL, profile TEXT NOT NULL, PRIMARY KEY (environment, dataset, version_id));
+   CREATE INDEX profiles_by_dataset ON profiles(environment, dataset, at);
+   CREATE TABLE rollouts (
+     name TEXT PRIMARY KEY, plan TEXT NOT NULL, state TEXT NOT NULL, updated_at TEXT NOT NULL);
+   CREATE TABLE rollout_transitions (
+     rollout TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, transition TEXT NOT NULL, PRIMARY KEY (rollout, seq));`,
+];

@@ -1,0 +1,316 @@
+import { hostname } from 'node:os';
+import type Database from 'better-sqlite3';
+import type { AuditEntry } from '../../governance/audit-chain.ts';
+import { SluiceError } from '../../util/errors.ts';
+import type {
+  AuditLogStore,
+  CheckResultStore,
+  FlagRevisionStore,
+  ProfileStore,
+  RolloutStore,
+  RunStatus,
+  RunStore,
+  Stores,
+  StepRunRecord,
+  RunRecord,
+} from '../metadata-store.ts';
+import { decodeJson } from '../schemas/decode.ts';
+import { flagStateSchema } from '../schemas/flag-schemas.ts';
+import { storedCheckResultsSchema, storedProfileSchema } from '../schemas/quality-schemas.ts';
+import { rolloutActionSchema, rolloutLogEntrySchema, rolloutPlanSchema, rolloutStateSchema } from '../schemas/rollout-schemas.ts';
+import { artifactsSchema, detailsSchema, pinnedFlagsSchema, stringListSchema } from '../schemas/run-schemas.ts';
+import * as v from 'valibot';
+
+type SqlRow = Record<string, unknown>;
+
+/** How the stores reach the connection: at once inside a transaction of this flow, else in turn. */
+export interface SqliteHandle {
+  run<T>(fn: (db: Database.Database) => T): Promise<T>;
+}
+
+const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'abandoned'];
+const text = (x: unknown): string => String(x);
+const nullableText = (x: unknown): string | null => (x === null || x === undefined ? null : String(x));
+
+function toRun(r: SqlRow): RunRecord {
+  const id = Number(r['id']);
+  const status = String(r['status']) as RunStatus;
+  if (!RUN_STATUSES.includes(status)) throw new SluiceError('CORRUPT', `run ${id} in the store has status "${status}"`);
+  return {
+    id,
+    pipeline: text(r['pipeline']),
+    partition: text(r['partition']),
+    environment: text(r['environment']),
+    status,
+    actor: text(r['actor']),
+    startedAt: text(r['started_at']),
+    finishedAt: nullableText(r['finished_at']),
+    error: nullableText(r['error']),
+    artifacts: decodeJson(artifactsSchema, r['artifacts'], `run ${id} artifacts`),
+    flags: decodeJson(pinnedFlagsSchema, r['flags'], `run ${id} flags`),
+    engine: text(r['engine']),
+    published: decodeJson(stringListSchema, r['published'], `run ${id} publications`),
+  };
+}
+
+function runStore(h: SqliteHandle): RunStore {
+  const get = (db: Database.Database, id: number): RunRecord | undefined => {
+    const row = db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as SqlRow | undefined;
+    return row ? toRun(row) : undefined;
+  };
+  const must = (db: Database.Database, id: number): RunRecord => {
+    const r = get(db, id);
+    if (!r) throw new SluiceError('NOT_FOUND', `no run ${id}`);
+    return r;
+  };
+  const finish = (db: Database.Database, id: number, result: { status: Exclude<RunStatus, 'running'>; error?: string; published?: readonly string[] }, at: Date): RunRecord => {
+    db.prepare(`UPDATE runs SET status = ?, finished_at = ?, error = ?, published = ? WHERE id = ?`).run(result.status, at.toISOString(), result.error ?? null, JSON.stringify(result.published ?? []), id);
+    return must(db, id);
+  };
+  return {
+    start: (r, at) =>
+      h.run((db) => {
+        const info = db
+          .prepare(`INSERT INTO runs (pipeline, partition, environment, status, actor, started_at, artifacts, flags, engine, pid, host) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`)
+          .run(r.pipeline, r.partition, r.environment, r.actor, at.toISOString(), JSON.stringify(r.artifacts), JSON.stringify(r.flags), r.engine, process.pid, hostname());
+        return must(db, Number(info.lastInsertRowid));
+      }),
+    finish: (id, result, at) => h.run((db) => finish(db, id, result, at)),
+    recordStep: (s) =>
+      h.run((db) => {
+        db.prepare(`INSERT OR REPLACE INTO step_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(s.runId, s.step, s.version, s.versionHash, s.outputVersionId, s.rowsIn, s.rowsOut, s.durationMs, s.status, s.error);
+      }),
+    recordFreshness: (f) =>
+      h.run((db) => {
+        db.prepare(`INSERT OR REPLACE INTO freshness VALUES (?, ?, ?, ?, ?, ?)`).run(f.environment, f.dataset, f.partition, f.newestEventTime, f.runId, f.measuredAt);
+      }),
+    get: (id) => h.run((db) => get(db, id)),
+    list: (filter = {}) =>
+      h.run((db) => {
+        const where: string[] = [];
+        const args: unknown[] = [];
+        if (filter.pipeline) (where.push('pipeline = ?'), args.push(filter.pipeline));
+        if (filter.environment) (where.push('environment = ?'), args.push(filter.environment));
+        if (filter.status) (where.push('status = ?'), args.push(filter.status));
+        const sql = `SELECT * FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+        return (db.prepare(sql).all(...args, filter.limit ?? 50) as SqlRow[]).map(toRun);
+      }),
+    steps: (runId) =>
+      h.run((db) =>
+        (db.prepare(`SELECT * FROM step_runs WHERE run_id = ? ORDER BY rowid`).all(runId) as SqlRow[]).map(
+          (r): StepRunRecord => ({
+            runId: Number(r['run_id']),
+            step: text(r['step']),
+            version: text(r['version']),
+            versionHash: text(r['version_hash']),
+            outputVersionId: nullableText(r['output_version_id']),
+            rowsIn: Number(r['rows_in']),
+            rowsOut: Number(r['rows_out']),
+            durationMs: Number(r['duration_ms']),
+            status: r['status'] === 'failed' ? 'failed' : 'succeeded',
+            error: nullableText(r['error']),
+          }),
+        ),
+      ),
+    freshness: (environment, dataset) =>
+      h.run((db) => {
+        const rows = (dataset
+          ? db.prepare(`SELECT * FROM freshness WHERE environment = ? AND dataset = ? ORDER BY partition`).all(environment, dataset)
+          : db.prepare(`SELECT * FROM freshness WHERE environment = ? ORDER BY dataset, partition`).all(environment)) as SqlRow[];
+        return rows.map((r) => ({
+          environment: text(r['environment']),
+          dataset: text(r['dataset']),
+          partition: text(r['partition']),
+          newestEventTime: nullableText(r['newest_event_time']),
+          runId: Number(r['run_id']),
+          measuredAt: text(r['measured_at']),
+        }));
+      }),
+    reapAbandoned: (isAlive, at) =>
+      h.run((db) => {
+        const stale = (db.prepare(`SELECT id, pid FROM runs WHERE status = 'running' AND host = ?`).all(hostname()) as SqlRow[])
+          .filter((r) => !isAlive(Number(r['pid'])))
+          .map((r) => Number(r['id']));
+        for (const id of stale) finish(db, id, { status: 'abandoned', error: 'the process running it stopped before it finished' }, at);
+        return stale;
+      }),
+  };
+}
+
+function toAuditEntry(r: SqlRow): AuditEntry {
+  const seq = Number(r['seq']);
+  return {
+    seq,
+    at: text(r['at']),
+    actor: text(r['actor']),
+    action: text(r['action']),
+    target: text(r['target']),
+    reason: text(r['reason']),
+    details: decodeJson(detailsSchema, r['details'], `audit entry ${seq} details`),
+    prevHash: text(r['prev_hash']),
+    hash: text(r['hash']),
+  };
+}
+
+const headSchema = v.object({ seq: v.number(), hash: v.string() });
+
+function auditStore(h: SqliteHandle): AuditLogStore {
+  return {
+    append: (e) =>
+      h.run((db) => {
+        try {
+          db.prepare(`INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(e.seq, e.at, e.actor, e.action, e.target, e.reason, JSON.stringify(e.details), e.prevHash, e.hash);
+        } catch (err) {
+          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new SluiceError('CONFLICT', `audit entry ${e.seq} was written by someone else first`, {}, [], { cause: err });
+          throw err;
+        }
+      }),
+    last: () =>
+      h.run((db) => {
+        const r = db.prepare(`SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1`).get() as SqlRow | undefined;
+        return r ? toAuditEntry(r) : undefined;
+      }),
+    list: (filter = {}) =>
+      h.run((db) => {
+        const where: string[] = [];
+        const args: unknown[] = [];
+        if (filter.target) (where.push('target = ?'), args.push(filter.target));
+        if (filter.action) (where.push('action = ?'), args.push(filter.action));
+        const cond = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+        // Stored order (rowid), not seq order, so a reordered log shows up as reordered.
+        const sql = filter.limit
+          ? `SELECT * FROM (SELECT rowid AS r, * FROM audit_log${cond} ORDER BY rowid DESC LIMIT ${Math.floor(filter.limit)}) ORDER BY r`
+          : `SELECT * FROM audit_log${cond} ORDER BY rowid`;
+        return (db.prepare(sql).all(...args) as SqlRow[]).map(toAuditEntry);
+      }),
+    head: () =>
+      h.run((db) => {
+        const r = db.prepare(`SELECT value FROM meta WHERE key = 'audit_head'`).get() as { value: string } | undefined;
+        return r ? decodeJson(headSchema, r.value, 'the audit head') : undefined;
+      }),
+    setHead: (head) =>
+      h.run((db) => {
+        db.prepare(`INSERT OR REPLACE INTO meta VALUES ('audit_head', ?)`).run(JSON.stringify(head));
+      }),
+  };
+}
+
+function flagRevisionStore(h: SqliteHandle): FlagRevisionStore {
+  return {
+    append: (r) =>
+      h.run((db) => {
+        const last = db.prepare(`SELECT max(revision) AS r FROM flag_revisions WHERE environment = ? AND flag = ?`).get(r.environment, r.flag) as { r: number | null };
+        const revision = (last.r ?? 0) + 1;
+        db.prepare(`INSERT INTO flag_revisions VALUES (?, ?, ?, ?, ?, ?, ?)`).run(r.environment, r.flag, revision, JSON.stringify(r.state), r.actor, r.reason, r.at);
+        return { ...r, revision };
+      }),
+    list: (environment, flag) =>
+      h.run((db) => {
+        const rows = (flag
+          ? db.prepare(`SELECT * FROM flag_revisions WHERE environment = ? AND flag = ? ORDER BY revision`).all(environment, flag)
+          : db.prepare(`SELECT * FROM flag_revisions WHERE environment = ? ORDER BY flag, revision`).all(environment)) as SqlRow[];
+        return rows.map((x) => ({
+          environment: text(x['environment']),
+          flag: text(x['flag']),
+          revision: Number(x['revision']),
+          state: decodeJson(flagStateSchema, x['state'], `flag ${text(x['flag'])} revision ${Number(x['revision'])} in ${text(x['environment'])}`),
+          actor: text(x['actor']),
+          reason: text(x['reason']),
+          at: text(x['at']),
+        }));
+      }),
+  };
+}
+
+function checkResultStore(h: SqliteHandle): CheckResultStore {
+  return {
+    record: (r) =>
+      h.run((db) => {
+        db.prepare(`INSERT OR REPLACE INTO check_results VALUES (?, ?, ?, ?, ?)`).run(r.runId, r.dataset, r.partition, r.versionId, JSON.stringify(r.results));
+      }),
+    forRun: (runId) =>
+      h.run((db) =>
+        (db.prepare(`SELECT * FROM check_results WHERE run_id = ? ORDER BY rowid`).all(runId) as SqlRow[]).map((x) => ({
+          runId,
+          dataset: text(x['dataset']),
+          partition: text(x['partition']),
+          versionId: text(x['version_id']),
+          results: decodeJson(storedCheckResultsSchema, x['results'], `check results of run ${runId} (${text(x['version_id'])})`),
+        })),
+      ),
+  };
+}
+
+function profileStore(h: SqliteHandle): ProfileStore {
+  return {
+    record: (p) =>
+      h.run((db) => {
+        db.prepare(`INSERT OR REPLACE INTO profiles VALUES (?, ?, ?, ?, ?, ?, ?)`).run(p.environment, p.dataset, p.partition, p.runId, p.versionId, p.at, JSON.stringify(p.profile));
+      }),
+    recent: (environment, dataset, limit = 400) =>
+      h.run((db) =>
+        (db.prepare(`SELECT * FROM (SELECT * FROM profiles WHERE environment = ? AND dataset = ? ORDER BY at DESC LIMIT ?) ORDER BY at`).all(environment, dataset, limit) as SqlRow[]).map((x) => ({
+          environment: text(x['environment']),
+          dataset: text(x['dataset']),
+          partition: text(x['partition']),
+          runId: Number(x['run_id']),
+          versionId: text(x['version_id']),
+          at: text(x['at']),
+          profile: decodeJson(storedProfileSchema, x['profile'], `profile of ${dataset} (${text(x['version_id'])})`),
+        })),
+      ),
+  };
+}
+
+/** What the `state` column holds: the rollout's state and the actions not yet carried out. */
+const storedStateSchema = v.object({ state: rolloutStateSchema, pending: v.array(rolloutActionSchema) });
+
+function rolloutStore(h: SqliteHandle): RolloutStore {
+  const toRollout = (x: SqlRow) => {
+    const name = text(x['name']);
+    const { state, pending } = decodeJson(storedStateSchema, x['state'], `rollout ${name} state`);
+    return { name, plan: decodeJson(rolloutPlanSchema, x['plan'], `rollout ${name} plan`), state, pending, updatedAt: text(x['updated_at']) };
+  };
+  return {
+    save: (r, at) =>
+      h.run((db) => {
+        db.prepare(`INSERT INTO rollouts VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET plan = excluded.plan, state = excluded.state, updated_at = excluded.updated_at`).run(
+          r.name,
+          JSON.stringify(r.plan),
+          JSON.stringify({ state: r.state, pending: r.pending }),
+          at.toISOString(),
+        );
+      }),
+    get: (name) =>
+      h.run((db) => {
+        const x = db.prepare(`SELECT * FROM rollouts WHERE name = ?`).get(name) as SqlRow | undefined;
+        return x ? toRollout(x) : undefined;
+      }),
+    list: () => h.run((db) => (db.prepare(`SELECT * FROM rollouts ORDER BY name`).all() as SqlRow[]).map(toRollout)),
+    appendLog: (rollout, entry, at) =>
+      h.run((db) => {
+        const last = db.prepare(`SELECT max(seq) AS s FROM rollout_transitions WHERE rollout = ?`).get(rollout) as { s: number | null };
+        const seq = (last.s ?? 0) + 1;
+        db.prepare(`INSERT INTO rollout_transitions VALUES (?, ?, ?, ?)`).run(rollout, seq, at.toISOString(), JSON.stringify(entry));
+        return seq;
+      }),
+    log: (rollout) =>
+      h.run((db) =>
+        (db.prepare(`SELECT seq, transition FROM rollout_transitions WHERE rollout = ? ORDER BY seq`).all(rollout) as SqlRow[]).map((x) =>
+          decodeJson(rolloutLogEntrySchema, x['transition'], `rollout ${rollout} log entry ${Number(x['seq'])}`),
+        ),
+      ),
+  };
+}
+
+/** The feature stores over one handle (curried: the same factory serves plain calls and a transaction). */
+export function sqliteStores(h: SqliteHandle): Stores {
+  return {
+    runs: runStore(h),
+    audit: auditStore(h),
+    flagRevisions: flagRevisionStore(h),
+    checkResults: checkResultStore(h),
+    profiles: profileStore(h),
+    rollouts: rolloutStore(h),
+  };
+}
