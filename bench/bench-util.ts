@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { formatTable } from '../src/cli/format.ts';
+import { formatTable } from '../src/util/format-table.ts';
 
 /** Median seconds of `runs` runs of fn (after `warmup` unmeasured ones). */
 export async function timeMedian(fn: () => Promise<unknown>, runs = 3, warmup = 0): Promise<number> {

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { loadProjectOrThrow } from '../config/load-project.ts';
 import type { Project } from '../config/project-model.ts';
 import type { Warehouse } from '../engine/warehouse.ts';
-import { FlagStates } from '../flags/flag-states.ts';
+import { FlagStates } from '../runner/flag-states.ts';
 import { AuditTrail } from '../governance/audit-trail.ts';
 import type { ControllerConfig } from '../rollout/reduce.ts';
 import { RolloutEffects } from '../runner/rollouts/rollout-effects.ts';

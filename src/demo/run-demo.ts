@@ -1,5 +1,5 @@
 import { openWorkspace, type Workspace } from '../app/open-workspace.ts';
-import { formatTable } from '../cli/format.ts';
+import { formatTable } from '../util/format-table.ts';
 import type { DispatchOutcome } from '../runner/rollouts/rollout-service.ts';
 import type { RunResult } from '../runner/run-pipeline.ts';
 import { messageOf } from '../util/errors.ts';

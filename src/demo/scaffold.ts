@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DuckDBEngine } from '../engine/duckdb/duckdb-engine.ts';
+import { openScratchEngine } from '../app/adapters.ts';
 import { SluiceError } from '../util/errors.ts';
 import { generateOrders } from './generate-orders.ts';
 import { projectFiles } from './project-template.ts';
@@ -25,11 +25,7 @@ export async function scaffoldProject(o: ScaffoldOptions): Promise<{ root: strin
     mkdirSync(dirname(join(root, rel)), { recursive: true });
     writeFileSync(join(root, rel), text);
   }
-  const db = await DuckDBEngine.open(':memory:');
-  try {
-    await generateOrders(db, { root, startDate: o.startDate ?? '2026-11-01', days: o.days ?? 14, ordersPerDay: o.ordersPerDay ?? 2000, seed: o.seed });
-  } finally {
-    await db.close();
-  }
+  await using db = await openScratchEngine();
+  await generateOrders(db, { root, startDate: o.startDate ?? '2026-11-01', days: o.days ?? 14, ordersPerDay: o.ordersPerDay ?? 2000, seed: o.seed });
   return { root, files: Object.keys(files) };
 }

@@ -11,7 +11,7 @@ export function quoteLiteral(value: string): string {
 export function sqlLiteral(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return `'${value}'::DOUBLE`;
+    if (!Number.isFinite(value)) return `CAST('${value}' AS DOUBLE PRECISION)`;
     return String(value);
   }
   if (typeof value === 'bigint') return value.toString();

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseYaml, type YamlSource } from '../util/yaml-source.ts';
 import type { FlagDefinition, GradualStrategy, Segment, Variant } from './flag.ts';
-import { stateOf, type FlagState } from './flag-states.ts';
+import { stateOf, type FlagState } from './flag-state.ts';
 import { parseFlagFile } from './parse-flag-file.ts';
 import { SluiceError, configError, messageOf, type Problem } from '../util/errors.ts';
 import { flagDoc, segmentsDoc, stateDoc, toYaml, type Doc } from './flag-document.ts';

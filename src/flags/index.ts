@@ -40,5 +40,5 @@ export { createSnapshot, parseSnapshot, readSnapshot, snapshotFlags, writeSnapsh
 export type { FlagSnapshot } from './flag-snapshot.ts';
 export { SluiceProvider, toSluiceContext } from './sluice-provider.ts';
 export type { SluiceProviderOptions } from './sluice-provider.ts';
-export { runUnleashSuite, defaultSharedDir } from './conformance/unleash-suite.ts';
+export { runUnleashSuite } from './conformance/unleash-suite.ts';
 export type { SuiteReport } from './conformance/unleash-suite.ts';

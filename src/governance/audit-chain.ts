@@ -1,27 +1,14 @@
 import { createHash } from 'node:crypto';
+import type { AuditEntry, AuditEntryInput } from '../store/metadata-store.ts';
 import { stableJson } from '../util/stable-json.ts';
+
+export type { AuditEntry, AuditEntryInput };
 
 /**
  * The audit trail is a hash chain: every entry carries the hash of the one before it, and its own
  * hash covers all its fields. Editing, dropping or reordering an entry breaks the chain at that
  * entry, which `verifyAuditChain` names.
  */
-export interface AuditEntryInput {
-  readonly actor: string;
-  readonly action: string;
-  readonly target: string;
-  readonly reason: string;
-  readonly details?: Readonly<Record<string, unknown>>;
-}
-
-export interface AuditEntry extends AuditEntryInput {
-  readonly seq: number;
-  readonly at: string;
-  readonly details: Readonly<Record<string, unknown>>;
-  readonly prevHash: string;
-  readonly hash: string;
-}
-
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function auditHash(e: Omit<AuditEntry, 'hash'>): string {

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { openScratchEngine } from '../app/adapters.ts';
 import { formatGreatExpectationsLine, runGreatExpectationsSuite } from './conformance/great-expectations-suite.ts';
 
 test('conformance: every Great Expectations case runs, none fails, each skip names its reason', async () => {
-  const s = await runGreatExpectationsSuite(undefined, { now: new Date('2026-03-01T00:00:00Z') });
+  await using engine = await openScratchEngine();
+  const s = await runGreatExpectationsSuite(engine, { now: new Date('2026-03-01T00:00:00Z') });
   assert.equal(s.passed + s.failed + s.skipped, 191, 'all 191 upstream cases are counted');
   assert.deepEqual(s.failures, []);
   assert.equal(s.failed, 0);

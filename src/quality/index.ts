@@ -27,5 +27,5 @@ export { validateAgainstContract } from './validate-against-contract.ts';
 export type { ContractValidation, ContractViolation, ContractViolationKind } from './validate-against-contract.ts';
 export { synthesize } from './synthesize.ts';
 export type { SynthOptions, SynthResult, SynthSchema } from './synthesize.ts';
-export { defaultSharedDir, formatGreatExpectationsLine, runGreatExpectationsSuite } from './conformance/great-expectations-suite.ts';
+export { formatGreatExpectationsLine, runGreatExpectationsSuite } from './conformance/great-expectations-suite.ts';
 export type { ConformanceSummary, GreatExpectationsSuiteOptions } from './conformance/great-expectations-suite.ts';

@@ -69,17 +69,17 @@ export async function synthesize(engine: SqlEngine, schema: SynthSchema, options
     const keyRow = dupEvery > 0 ? `(CASE WHEN r > 0 AND r % ${dupEvery} = ${dupEvery - 1} THEN r - 1 ELSE r END)` : 'r';
     if (pk.includes(col.name)) {
       edges[col.name] = dupEvery > 0 ? [`duplicate key every ${dupEvery} rows`] : [];
-      const v = family === 'text' ? `'k' || CAST(${keyRow} AS VARCHAR)` : family === 'integer' || family === 'decimal' || family === 'float' ? keyRow : `${keyRow}`;
+      const v = family === 'text' ? `'k' || CAST(${keyRow} AS ${dialect.types.text})` : family === 'integer' || family === 'decimal' || family === 'float' ? keyRow : `${keyRow}`;
       return `CAST(${v} AS ${type}) AS ${quoteIdent(col.name)}`;
     }
-    const { list, normal } = edgeValues(family, type, h, nowLit);
+    const { list, normal } = edgeValues(dialect, family, type, h, nowLit);
     const all = col.nullable ? [...list, { label: 'NULL', sql: 'NULL' }] : list;
     edges[col.name] = all.map((e) => e.label);
     const slots = all.length * 2;
     const pick = `((r + ${c * 3}) % ${slots})`;
     return `CAST(CASE ${all.map((e, i) => `WHEN ${pick} = ${i} THEN ${e.sql}`).join(' ')} ELSE ${normal} END AS ${type}) AS ${quoteIdent(col.name)}`;
   });
-  const sql = `CREATE OR REPLACE TABLE ${options.target} AS SELECT ${exprs.join(', ')} FROM range(${options.rows}) AS g(r) ORDER BY r`;
+  const sql = dialect.replaceTableAs(options.target, `SELECT ${exprs.join(', ')} FROM ${dialect.series(options.rows, 'r')} ORDER BY r`);
   await engine.exec(sql);
   let file: string | undefined;
   if (options.file) {
@@ -90,8 +90,9 @@ export async function synthesize(engine: SqlEngine, schema: SynthSchema, options
   return { table: options.target, rows: options.rows, edges, ...(file ? { file } : {}), sql };
 }
 
-function edgeValues(family: TypeFamily, type: string, h: string, nowLit: string): { list: { label: string; sql: string }[]; normal: string } {
+function edgeValues(dialect: SqlDialect, family: TypeFamily, type: string, h: string, nowLit: string): { list: { label: string; sql: string }[]; normal: string } {
   const e = (label: string, sql: string): { label: string; sql: string } => ({ label, sql });
+  const { double, text } = dialect.types;
   switch (family) {
     case 'integer': {
       const [lo, hi] = INT_LIMITS[type.toUpperCase()] ?? ['-2147483648', '2147483647'];
@@ -103,13 +104,13 @@ function edgeValues(family: TypeFamily, type: string, h: string, nowLit: string)
       return {
         list: [
           e('0', '0'),
-          e('-0.0', "CAST('-0.0' AS DOUBLE)"),
+          e('-0.0', `CAST('-0.0' AS ${double})`),
           e('tiny 5e-324', '5e-324'),
           e('huge 1.7976931348623157e308', '1.7976931348623157e308'),
           e('-huge', '-1.7976931348623157e308'),
-          e('NaN', "CAST('NaN' AS DOUBLE)"),
-          e('Infinity', "CAST('Infinity' AS DOUBLE)"),
-          e('-Infinity', "CAST('-Infinity' AS DOUBLE)"),
+          e('NaN', `CAST('NaN' AS ${double})`),
+          e('Infinity', `CAST('Infinity' AS ${double})`),
+          e('-Infinity', `CAST('-Infinity' AS ${double})`),
         ],
         normal: `(${h} % 100000) / 100.0 - 500`,
       };
@@ -129,7 +130,7 @@ function edgeValues(family: TypeFamily, type: string, h: string, nowLit: string)
           e('looks numeric', "'00123'"),
           e('sql-ish', "'NULL'"),
         ],
-        normal: `'v' || CAST(${h} % 10000 AS VARCHAR)`,
+        normal: `'v' || CAST(${h} % 10000 AS ${text})`,
       };
     case 'boolean':
       return { list: [e('true', 'TRUE'), e('false', 'FALSE')], normal: `(${h} % 2 = 0)` };
@@ -142,13 +143,13 @@ function edgeValues(family: TypeFamily, type: string, h: string, nowLit: string)
       return {
         list: [
           e('epoch', "TIMESTAMP '1970-01-01 00:00:00'"),
-          e('late event (8 days old)', `${nowLit} - INTERVAL 8 DAY`),
-          e('late event (400 days old)', `${nowLit} - INTERVAL 400 DAY`),
-          e('future event (+1 hour)', `${nowLit} + INTERVAL 1 HOUR`),
+          e('late event (8 days old)', dialect.addSeconds(nowLit, String(-8 * 86400))),
+          e('late event (400 days old)', dialect.addSeconds(nowLit, String(-400 * 86400))),
+          e('future event (+1 hour)', dialect.addSeconds(nowLit, '3600')),
           e('far future 9999-12-31', "TIMESTAMP '9999-12-31 23:59:59'"),
           e('midnight boundary', `date_trunc('day', ${nowLit})`),
         ],
-        normal: `${nowLit} - to_seconds(CAST(${h} % 86400 AS BIGINT))`,
+        normal: dialect.addSeconds(nowLit, `-(${h} % 86400)`),
       };
     default:
       return { list: [], normal: 'NULL' };

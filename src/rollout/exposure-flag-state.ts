@@ -1,4 +1,4 @@
-import type { FlagState } from '../flags/flag-states.ts';
+import type { FlagState } from '../flags/flag-state.ts';
 import type { Strategy } from '../flags/flag.ts';
 import type { Exposure, StepRef } from './rollout-plan.ts';
 

@@ -91,7 +91,8 @@ export async function gatherEvidence(
 /** Row count and per-column null rates in one scan. */
 async function tableMetrics(w: Warehouse, table: string): Promise<MetricValues> {
   const cols = await w.columns(table);
-  const parts = ['count(*)::DOUBLE AS "row_count"', ...cols.map((c) => `(1 - count(${quoteIdent(c.name)})::DOUBLE / greatest(count(*), 1)) AS ${quoteIdent(`null_rate.${c.name}`)}`)];
+  const double = (e: string): string => w.dialect.toDouble(e, 'integer');
+  const parts = [`${double('count(*)')} AS "row_count"`, ...cols.map((c) => `(1 - ${double(`count(${quoteIdent(c.name)})`)} / greatest(count(*), 1)) AS ${quoteIdent(`null_rate.${c.name}`)}`)];
   const [r] = await w.query(`SELECT ${parts.join(', ')} FROM ${table}`);
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(r ?? {})) out[k] = Number(v);

@@ -9,7 +9,7 @@ import type { Clock } from '../util/clock.ts';
 import { SluiceError, messageOf } from '../util/errors.ts';
 import { afterPublish, validateOutput } from './validate-output.ts';
 import { assertNotKilled, stepExposures, type StepExposure } from './step-exposure.ts';
-import { FlagStates } from '../flags/flag-states.ts';
+import { FlagStates } from './flag-states.ts';
 import { snapshotFlags, type FlagSnapshot } from '../flags/flag-snapshot.ts';
 import { sliceSql } from '../flags/bucket-sql.ts';
 import { createHash } from 'node:crypto';

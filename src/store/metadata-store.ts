@@ -1,6 +1,5 @@
-import type { AuditEntry } from '../governance/audit-chain.ts';
 import type { StepExposure } from '../flags/exposure.ts';
-import type { FlagState } from '../flags/flag-states.ts';
+import type { FlagState } from '../flags/flag-state.ts';
 import type { FlagSnapshot } from '../flags/flag-snapshot.ts';
 import type { StoredCheckResult, StoredProfile } from '../quality/stored-results.ts';
 import type { RolloutAction } from '../rollout/rollout-action.ts';
@@ -15,6 +14,23 @@ import type { RolloutState } from '../rollout/rollout-state.ts';
  * transaction, so a change and its audit entry commit together. The audit chain itself is computed
  * by the audit trail (governance/), not by an adapter.
  */
+
+/** An audit entry as its author gives it; the audit trail adds sequence, time and chain hashes. */
+export interface AuditEntryInput {
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly reason: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditEntry extends AuditEntryInput {
+  readonly seq: number;
+  readonly at: string;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly prevHash: string;
+  readonly hash: string;
+}
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
 

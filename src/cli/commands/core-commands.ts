@@ -12,7 +12,7 @@ import { runDemo } from '../../demo/run-demo.ts';
 import { SluiceError, configError } from '../../util/errors.ts';
 import type { GlobalOptions } from '../main.ts';
 import type { Emit } from '../emit.ts';
-import { formatTable } from '../format.ts';
+import { formatTable } from '../../util/format-table.ts';
 import { currentActor, openWorkspace } from '../../app/open-workspace.ts';
 
 

@@ -25,6 +25,7 @@ export class DuckDBSession implements SqlEngine, AsyncDisposable {
   constructor(
     readonly path: string,
     private readonly conn: DuckDBConnection,
+    private readonly onClose?: () => void,
   ) {}
 
   async query(sql: string): Promise<Row[]> {
@@ -64,6 +65,7 @@ export class DuckDBSession implements SqlEngine, AsyncDisposable {
     this.closed = true;
     await Promise.allSettled([...this.running]);
     this.conn.closeSync();
+    this.onClose?.();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -115,7 +117,7 @@ export class DuckDBEngine extends DuckDBSession {
 
   /** A new connection to the same database: its own transaction and temp objects. */
   async connect(): Promise<DuckDBSession> {
-    const s = new DuckDBSession(this.path, await this.instance.connect());
+    const s: DuckDBSession = new DuckDBSession(this.path, await this.instance.connect(), () => this.sessions.delete(s));
     this.sessions.add(s);
     return s;
   }
@@ -127,8 +129,7 @@ export class DuckDBEngine extends DuckDBSession {
   }
 
   override async close(): Promise<void> {
-    for (const s of this.sessions) await s.close();
-    this.sessions.clear();
+    for (const s of [...this.sessions]) await s.close();
     await super.close();
     this.instance.closeSync();
   }

@@ -23,6 +23,8 @@ const VERSIONS = 'sluice_versions';
 export class DuckDBWarehouse implements Warehouse {
   readonly dialect = duckdbDialect;
   private catalog: string | undefined;
+  /** Settles when this process's publish in progress ends. */
+  private publishing: Promise<void> = Promise.resolve();
   private constructor(
     private readonly db: DuckDBEngine,
     readonly engine: EngineInfo,
@@ -92,12 +94,30 @@ export class DuckDBWarehouse implements Warehouse {
     return rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
   }
 
+  /**
+   * Publishes on a connection of its own, so the warehouse's reads (other runs' checks) never land
+   * inside a publish transaction; publishes of this process take turns.
+   */
   async publish(items: readonly PublishItem[], meta: PublishMeta): Promise<Publication[]> {
     if (items.length === 0) return [];
+    const previous = this.publishing;
+    let release: () => void = () => undefined;
+    this.publishing = new Promise<void>((r) => (release = r));
+    await previous;
+    const conn = await this.db.connect();
+    try {
+      return await this.publishOn(conn, items, meta);
+    } finally {
+      await conn.close();
+      release();
+    }
+  }
+
+  private async publishOn(conn: DuckDBSession, items: readonly PublishItem[], meta: PublishMeta): Promise<Publication[]> {
     // Resolve and check everything before the transaction, so a bad item changes nothing. Metadata
     // is read in a few set-wise queries: per-partition round trips dominated small publishes.
     const ids = [...new Set(items.map((i) => i.versionId))];
-    const versions = new Map((await this.db.query(`SELECT * FROM ${META}.output_versions WHERE id IN (${ids.map(quoteLiteral).join(', ')})`)).map(toOutputVersion).map((v) => [v.id, v]));
+    const versions = new Map((await conn.query(`SELECT * FROM ${META}.output_versions WHERE id IN (${ids.map(quoteLiteral).join(', ')})`)).map(toOutputVersion).map((v) => [v.id, v]));
     const resolved = items.map((item) => {
       const version = versions.get(item.versionId);
       if (!version) throw new SluiceError('NOT_FOUND', `no output version ${item.versionId}`, { field: 'version' });
@@ -107,15 +127,15 @@ export class DuckDBWarehouse implements Warehouse {
       return { item, version };
     });
     const datasets = [...new Set(items.map((i) => i.dataset))];
-    return this.db.transaction(async () => {
+    return conn.transaction(async () => {
       const targets = new Map<string, string>();
       for (const ds of datasets) {
         const first = resolved.find((r) => r.item.dataset === ds);
         const target = await this.datasetTable(ds);
         targets.set(ds, target);
-        if (first) await this.db.exec(`CREATE TABLE IF NOT EXISTS ${target} AS SELECT * FROM ${first.version.table} LIMIT 0`);
+        if (first) await conn.exec(`CREATE TABLE IF NOT EXISTS ${target} AS SELECT * FROM ${first.version.table} LIMIT 0`);
       }
-      const columns = await this.columnSignatures(datasets, ids);
+      const columns = await this.columnSignatures(conn, datasets, ids);
       for (const { item, version } of resolved) {
         const have = columns.get(`main.${item.dataset}`) ?? '';
         const got = columns.get(`${VERSIONS}.${version.id}`) ?? '';
@@ -123,36 +143,36 @@ export class DuckDBWarehouse implements Warehouse {
           throw new SluiceError('DATA_INVALID', `output ${version.id} of step ${version.step} (${version.stepVersion}) has columns (${got}) but dataset ${item.dataset} has (${have})`, { step: version.step, version: version.stepVersion });
         }
       }
-      const previous = new Map((await this.db.query(`SELECT dataset, partition, version_id FROM ${META}.publications WHERE dataset IN (${datasets.map(quoteLiteral).join(', ')})`)).map((r) => [`${String(r['dataset'])}\0${String(r['partition'])}`, String(r['version_id'])]));
+      const previous = new Map((await conn.query(`SELECT dataset, partition, version_id FROM ${META}.publications WHERE dataset IN (${datasets.map(quoteLiteral).join(', ')})`)).map((r) => [`${String(r['dataset'])}\0${String(r['partition'])}`, String(r['version_id'])]));
       // Compare-and-set, read inside the transaction that writes: a publication made after the
       // caller decided is never overwritten.
       const stale = items.filter((i) => i.expected !== undefined && (previous.get(`${i.dataset}\0${i.partition}`) ?? null) !== i.expected);
       if (stale.length > 0) {
         throw new SluiceError('CONFLICT', `publish refused: ${stale.map((i) => `${i.dataset} ${i.partition} shows ${previous.get(`${i.dataset}\0${i.partition}`) ?? 'nothing'}, not ${i.expected ?? 'nothing'}`).join('; ')}`, { field: 'expected' });
       }
-      const seqs = (await this.db.query(`SELECT nextval('${META}.publication_seq')::BIGINT AS seq FROM range(${resolved.length})`)).map((r) => Number(r['seq'])).sort((a, b) => a - b);
+      const seqs = (await conn.query(`SELECT nextval('${META}.publication_seq')::BIGINT AS seq FROM range(${resolved.length})`)).map((r) => Number(r['seq'])).sort((a, b) => a - b);
       const at = meta.at.toISOString();
       const out: Publication[] = [];
       for (const [k, { item }] of resolved.entries()) {
         const target = targets.get(item.dataset) ?? '';
         const key = `${item.dataset}\0${item.partition}`;
         const previousVersionId = previous.get(key) ?? null;
-        await this.db.exec(`DELETE FROM ${target} WHERE ${quoteIdent(item.partitionColumn)} = ${quoteLiteral(item.partition)}`);
-        await this.db.exec(`INSERT INTO ${target} BY NAME SELECT * FROM ${versionTable(item.versionId)}`);
+        await conn.exec(`DELETE FROM ${target} WHERE ${quoteIdent(item.partitionColumn)} = ${quoteLiteral(item.partition)}`);
+        await conn.exec(`INSERT INTO ${target} BY NAME SELECT * FROM ${versionTable(item.versionId)}`);
         previous.set(key, item.versionId);
         out.push({ dataset: item.dataset, partition: item.partition, versionId: item.versionId, previousVersionId, publishedAt: at, runId: meta.runId, actor: meta.actor, reason: meta.reason, seq: seqs[k] ?? 0 });
       }
       // The pointer of each partition is its last publication in this call; the log keeps all of them.
       const latest = new Map(out.map((p) => [`${p.dataset}\0${p.partition}`, p]));
-      await this.db.exec(`INSERT OR REPLACE INTO ${META}.publications VALUES ${[...latest.values()].map((p) => `(${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.seq})`).join(', ')}`);
-      await this.db.exec(`INSERT INTO ${META}.publication_log VALUES ${out.map((p) => `(${p.seq}, ${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.previousVersionId === null ? 'NULL' : quoteLiteral(p.previousVersionId)}, ${quoteLiteral(at)}, ${meta.runId ?? 'NULL'}, ${quoteLiteral(meta.actor)}, ${quoteLiteral(meta.reason)})`).join(', ')}`);
+      await conn.exec(`INSERT OR REPLACE INTO ${META}.publications VALUES ${[...latest.values()].map((p) => `(${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.seq})`).join(', ')}`);
+      await conn.exec(`INSERT INTO ${META}.publication_log VALUES ${out.map((p) => `(${p.seq}, ${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.previousVersionId === null ? 'NULL' : quoteLiteral(p.previousVersionId)}, ${quoteLiteral(at)}, ${meta.runId ?? 'NULL'}, ${quoteLiteral(meta.actor)}, ${quoteLiteral(meta.reason)})`).join(', ')}`);
       return out;
     });
   }
 
   /** "schema.table" -> its columns as a comparable signature, for dataset tables and version tables at once. */
-  private async columnSignatures(datasets: readonly string[], versionIds: readonly string[]): Promise<Map<string, string>> {
-    const rows = await this.db.query(`SELECT schema_name, table_name, lower(column_name) || ' ' || data_type AS col FROM duckdb_columns()
+  private async columnSignatures(conn: DuckDBSession, datasets: readonly string[], versionIds: readonly string[]): Promise<Map<string, string>> {
+    const rows = await conn.query(`SELECT schema_name, table_name, lower(column_name) || ' ' || data_type AS col FROM duckdb_columns()
       WHERE database_name = current_database()
         AND ((schema_name = 'main' AND table_name IN (${datasets.map(quoteLiteral).join(', ')})) OR (schema_name = '${VERSIONS}' AND table_name IN (${versionIds.map(quoteLiteral).join(', ')})))`);
     const byTable = new Map<string, string[]>();

@@ -1,6 +1,6 @@
+import { conformanceDir } from '../../util/conformance-dir.ts';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { evaluate } from '../evaluate.ts';
 import { flagSet } from '../flag.ts';
 import { importUnleash, unleashContext } from '../import-unleash.ts';
@@ -21,13 +21,6 @@ export interface SuiteReport {
 /** Cases Sluice deliberately does not support, by "<file> / <description>", with the reason. None today. */
 const SKIPS: ReadonlyMap<string, string> = new Map();
 
-/** The shared folder: env SLUICE_SHARED_DIR, else ../shared beside the repository root. */
-export function defaultSharedDir(): string {
-  const env = process.env['SLUICE_SHARED_DIR'];
-  if (env) return resolve(env);
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-  return resolve(repoRoot, '..', 'shared');
-}
 
 type Obj = Record<string, unknown>;
 
@@ -37,8 +30,7 @@ function sameVariant(got: Obj, want: Obj): boolean {
   return true;
 }
 
-export function runUnleashSuite(sharedDir: string = defaultSharedDir()): SuiteReport {
-  const dir = join(sharedDir, 'conformance', 'unleash-client-spec');
+export function runUnleashSuite(dir: string = conformanceDir('unleash-client-spec')): SuiteReport {
   const report = { passed: 0, failed: 0, skipped: 0, failures: [] as string[], skips: [] as { name: string; reason: string }[] };
   const indexFile = join(dir, 'index.json');
   if (!existsSync(indexFile)) {

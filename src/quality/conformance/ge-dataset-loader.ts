@@ -19,7 +19,7 @@ export async function loadCaseTable(
   const types = cols.map((c) => (schema?.[c] ? mapType(schema[c]) : inferType(data[c] ?? [])));
   const n = Math.max(0, ...cols.map((c) => (data[c] ?? []).length));
   const defs = ['pk_index BIGINT', ...cols.map((c, i) => `${quoteIdent(c)} ${types[i]}`)];
-  await engine.exec(`CREATE OR REPLACE TABLE ${quoteIdent(name)} (${defs.join(', ')})`);
+  await engine.exec(`DROP TABLE IF EXISTS ${quoteIdent(name)}; CREATE TABLE ${quoteIdent(name)} (${defs.join(', ')})`);
   if (n > 0) {
     const rows: string[] = [];
     for (let r = 0; r < n; r++) rows.push(`(${[String(r), ...cols.map((c, i) => literal((data[c] ?? [])[r], types[i] ?? 'VARCHAR'))].join(', ')})`);

@@ -1,7 +1,6 @@
+import { conformanceDir } from '../../util/conformance-dir.ts';
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DuckDBEngine } from '../../engine/duckdb/duckdb-engine.ts';
+import { join } from 'node:path';
 import type { SqlEngine } from '../../engine/sql-engine.ts';
 import { isSluiceError, messageOf } from '../../util/errors.ts';
 import { loadCaseTable } from './ge-dataset-loader.ts';
@@ -67,29 +66,24 @@ function skipReason(onlyFor: readonly string[], kwargs: Record<string, unknown> 
   return `only_for ${onlyFor.join(', ')}: not a SQL backend`;
 }
 
-export function defaultSharedDir(): string {
-  if (process.env['SLUICE_SHARED_DIR']) return resolve(process.env['SLUICE_SHARED_DIR']);
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-  return resolve(repoRoot, '..', 'shared');
-}
-
 export interface GreatExpectationsSuiteOptions {
   /** The run time `now()` in evaluation parameters refers to (defaults to the wall clock at the edge). */
   readonly now?: Date;
-  readonly engine?: SqlEngine;
+  /** The suite's folder (default: conformance/great-expectations in this repository). */
+  readonly dir?: string;
 }
 
-export async function runGreatExpectationsSuite(sharedDir: string = defaultSharedDir(), options: GreatExpectationsSuiteOptions = {}): Promise<ConformanceSummary> {
-  const dir = join(sharedDir, 'conformance', 'great-expectations');
+/** Runs every case on `engine` (an empty scratch engine: the suite creates its tables there). */
+export async function runGreatExpectationsSuite(engine: SqlEngine, options: GreatExpectationsSuiteOptions = {}): Promise<ConformanceSummary> {
+  const dir = options.dir ?? conformanceDir('great-expectations');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
   const now = options.now ?? new Date();
-  const engine = options.engine ?? (await DuckDBEngine.open(':memory:'));
   const failures: ConformanceFailure[] = [];
   const skips: ConformanceFailure[] = [];
   const notes: ConformanceFailure[] = [];
   let passed = 0;
   let tableNo = 0;
-  try {
+  {
     for (const file of files) {
       const spec = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { expectation_type: string; datasets: GeDataset[] };
       for (const [di, ds] of spec.datasets.entries()) {
@@ -115,8 +109,6 @@ export async function runGreatExpectationsSuite(sharedDir: string = defaultShare
         }
       }
     }
-  } finally {
-    if (!options.engine) await (engine as DuckDBEngine).close();
   }
   return { passed, failed: failures.length, skipped: skips.length, failures, skips, notes };
 }

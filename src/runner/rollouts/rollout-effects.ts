@@ -1,6 +1,6 @@
 import type { Warehouse } from '../../engine/warehouse.ts';
 import { flagSet, type FlagDefinition } from '../../flags/flag.ts';
-import type { FlagStates } from '../../flags/flag-states.ts';
+import type { FlagStates } from '../flag-states.ts';
 import type { AuditTrail } from '../../governance/audit-trail.ts';
 import { describeExposure, exposureFlagState } from '../../rollout/exposure-flag-state.ts';
 import type { RolloutAction } from '../../rollout/rollout-action.ts';

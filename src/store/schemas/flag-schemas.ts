@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { CONSTRAINT_OPERATORS, type FlagDefinition, type Strategy } from '../../flags/flag.ts';
-import type { FlagState } from '../../flags/flag-states.ts';
+import type { FlagState } from '../../flags/flag-state.ts';
 import type { FlagSnapshot } from '../../flags/flag-snapshot.ts';
 
 /** Flag states and snapshots as the store keeps them (JSON), checked on the way out. */

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
-import type { AuditEntry } from '../../governance/audit-chain.ts';
 import { SluiceError } from '../../util/errors.ts';
 import type {
+  AuditEntry,
   AuditLogStore,
   CheckResultStore,
   FlagRevisionStore,

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultSharedDir } from '../../../flags/conformance/unleash-suite.ts';
+import { conformanceDir } from '../../../util/conformance-dir.ts';
 import { evaluate } from '../../../flags/evaluate.ts';
 import { flagSet } from '../../../flags/flag.ts';
 import { importUnleash, unleashContext } from '../../../flags/import-unleash.ts';
@@ -10,7 +10,7 @@ import { parseFlagFile } from '../../../flags/parse-flag-file.ts';
 import { flagsDocument, toYaml } from '../../../flags/flag-document.ts';
 import { unleashToYaml } from './unleash-yaml.ts';
 
-const dir = join(defaultSharedDir(), 'conformance', 'unleash-client-spec');
+const dir = conformanceDir('unleash-client-spec');
 type Obj = Record<string, unknown>;
 
 describe('Unleash import written as flags/*.yaml', () => {

@@ -3,7 +3,7 @@ import type { CheckResult } from '../../../quality/check-types.ts';
 import { checkOutput, contractSummary } from '../../../runner/validate-output.ts';
 import type { ContractCheckResult, StoredCheckResult } from '../../../quality/stored-results.ts';
 import type { Emit } from '../../emit.ts';
-import { formatTable } from '../../format.ts';
+import { formatTable } from '../../../util/format-table.ts';
 import type { GlobalOptions } from '../../main.ts';
 import { openWorkspace } from '../../../app/open-workspace.ts';
 import { positiveInt } from '../core-commands.ts';

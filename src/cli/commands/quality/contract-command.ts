@@ -4,7 +4,7 @@ import type { Project } from '../../../config/project-model.ts';
 import { COMPATIBILITY_MODES, type CompatibilityMode, compareContracts } from '../../../quality/compare-contracts.ts';
 import { SluiceError } from '../../../util/errors.ts';
 import type { Emit } from '../../emit.ts';
-import { formatTable } from '../../format.ts';
+import { formatTable } from '../../../util/format-table.ts';
 import type { GlobalOptions } from '../../main.ts';
 import { contractOf, findDataset, resolveContractSide } from './resolve.ts';
 

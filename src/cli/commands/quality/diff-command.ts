@@ -4,7 +4,7 @@ import { columnDrift } from '../../../quality/column-drift.ts';
 import { diffTables } from '../../../quality/diff-tables.ts';
 import { SluiceError } from '../../../util/errors.ts';
 import type { Emit } from '../../emit.ts';
-import { formatTable } from '../../format.ts';
+import { formatTable } from '../../../util/format-table.ts';
 import type { GlobalOptions } from '../../main.ts';
 import { openWorkspace } from '../../../app/open-workspace.ts';
 import { positiveInt } from '../core-commands.ts';

@@ -4,7 +4,7 @@ import type { ColumnProfile } from '../../../quality/profile-table.ts';
 import type { ProfileAnomaly } from '../../../quality/profile-anomalies.ts';
 import type { StoredProfile } from '../../../quality/stored-results.ts';
 import type { Emit } from '../../emit.ts';
-import { formatTable } from '../../format.ts';
+import { formatTable } from '../../../util/format-table.ts';
 import type { GlobalOptions } from '../../main.ts';
 import { openWorkspace } from '../../../app/open-workspace.ts';
 import { positiveInt } from '../core-commands.ts';

@@ -3,12 +3,12 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadProjectOrThrow } from '../../../config/load-project.ts';
 import type { Project } from '../../../config/project-model.ts';
-import { DuckDBEngine } from '../../../engine/duckdb/duckdb-engine.ts';
+import { openScratchEngine } from '../../../app/adapters.ts';
 import { quoteIdent, quoteLiteral } from '../../../engine/sql.ts';
 import { type SynthSchema, synthesize } from '../../../quality/synthesize.ts';
 import { SluiceError } from '../../../util/errors.ts';
 import type { Emit } from '../../emit.ts';
-import { formatTable } from '../../format.ts';
+import { formatTable } from '../../../util/format-table.ts';
 import type { GlobalOptions } from '../../main.ts';
 import { contractOf, findDataset, findSource } from './resolve.ts';
 
@@ -90,7 +90,7 @@ export function registerSynthCommand(program: Command, emit: Emit): void {
           ? join(project.root, 'data', 'synthetic', name, `${t.partitionColumn}=${o.partition}`, `${name}.${format}`)
           : join(project.root, 'data', 'synthetic', `${name}.${format}`);
       mkdirSync(dirname(file), { recursive: true });
-      await using db = await DuckDBEngine.open(':memory:');
+      await using db = await openScratchEngine();
       const r = await synthesize(db, t.schema, { rows, seed, target: 'synth', now: new Date(`${o.partition}T12:00:00Z`), duplicateKeyEvery: dupEvery });
       const part = t.partitionColumn;
       if (part && t.schema.columns.some((c) => c.name === part)) await db.exec(`UPDATE synth SET ${quoteIdent(part)} = CAST(${quoteLiteral(o.partition)} AS DATE)`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadProjectOrThrow } from '../../../config/load-project.ts';
 import { SluiceError, configError, formatProblem } from '../../../util/errors.ts';
-import { formatTable } from '../../format.ts';
+import { formatTable } from '../../../util/format-table.ts';
 import type { RolloutCli } from './rollout-cli.ts';
 import { describeStages, planSteps, readPlanFiles, type PlanFile } from '../../../config/load-rollout-plans.ts';
 

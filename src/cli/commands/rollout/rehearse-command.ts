@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { rehearseRollback, type RehearsalReport } from '../../../runner/rehearse-rollback.ts';
-import { formatTable } from '../../format.ts';
+import { formatTable } from '../../../util/format-table.ts';
 import { currentActor, openWorkspace } from '../../../app/open-workspace.ts';
 import { existingWarehouse, rehearsalCopy } from '../../../app/rehearsal-copy.ts';
 import type { RolloutCli } from './rollout-cli.ts';

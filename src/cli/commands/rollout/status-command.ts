@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { SluiceError } from '../../../util/errors.ts';
-import { formatTable } from '../../format.ts';
+import { formatTable } from '../../../util/format-table.ts';
 import { openWorkspace } from '../../../app/open-workspace.ts';
 import type { RolloutCli } from './rollout-cli.ts';
 import { allRollouts, summarize, type RolloutSummary } from '../../../runner/rollouts/rollout-read-model.ts';

@@ -1,12 +1,10 @@
 import type { AuditTrail } from '../governance/audit-trail.ts';
+import { deepFreeze, type FlagDefinition } from '../flags/flag.ts';
+import { createSnapshot, type FlagSnapshot } from '../flags/flag-snapshot.ts';
+import { stateOf, type FlagState } from '../flags/flag-state.ts';
 import type { FlagRevision, Stores, UnitOfWork } from '../store/metadata-store.ts';
 import type { Clock } from '../util/clock.ts';
 import { SluiceError } from '../util/errors.ts';
-import { deepFreeze, type FlagDefinition } from './flag.ts';
-import { createSnapshot, type FlagSnapshot } from './flag-snapshot.ts';
-
-/** The part of a flag an environment changes at run time; the rest is declared in flags/*.yaml. */
-export type FlagState = Pick<FlagDefinition, 'enabled' | 'strategies' | 'variants' | 'defaultVariant'>;
 
 export interface FlagStateDeps {
   readonly declared: readonly FlagDefinition[];
@@ -23,14 +21,6 @@ export interface FlagHistoryEntry {
   readonly actor: string;
   readonly reason: string;
   readonly at: string | null;
-}
-
-/**
- * The state fields of a flag. An absent default variant is left out rather than set to undefined:
- * states go into audit details, whose hash must read the same before and after a JSON round trip.
- */
-export function stateOf(flag: FlagState): FlagState {
-  return { enabled: flag.enabled, strategies: flag.strategies, variants: flag.variants, ...(flag.defaultVariant !== undefined ? { defaultVariant: flag.defaultVariant } : {}) };
 }
 
 /**
