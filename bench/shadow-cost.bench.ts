@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadProjectOrThrow } from '../src/config/load-project.ts';
+import { loadProjectOrThrow } from '../src/app/load-project.ts';
 import { generateOrders } from '../src/demo/generate-orders.ts';
 import { scaffoldProject } from '../src/demo/scaffold.ts';
 import { DuckDBEngine } from '../src/engine/duckdb/duckdb-engine.ts';
@@ -111,7 +111,7 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
   try {
     log(`shadow: generating ${rows.toLocaleString('en-US')} orders`);
     const root = await makeProject(dir, rows);
-    const project = loadProjectOrThrow(root);
+    const project = await loadProjectOrThrow(root);
     const ws = await openProjectWorkspace(project, 'dev', { clock: systemClock });
     const { warehouse } = ws;
     try {

@@ -2,7 +2,7 @@
 export { openWorkspace, currentActor, type Workspace } from './app/open-workspace.ts';
 export { runPipeline, type RunRequest, type RunResult } from './runner/run-pipeline.ts';
 export { backfill, dailyPartitions } from './runner/backfill.ts';
-export { loadProject, loadProjectOrThrow } from './config/load-project.ts';
+export { loadProject, loadProjectOrThrow } from './app/load-project.ts';
 export type { Project, Pipeline, Step, Dataset, Source } from './config/project-model.ts';
 export { DuckDBWarehouse } from './engine/duckdb/duckdb-warehouse.ts';
 export { SqliteStore } from './store/sqlite/sqlite-store.ts';

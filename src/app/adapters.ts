@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Project, StoreSettings, WarehouseSettings } from '../config/project-model.ts';
+import type { SqlAnalyzer } from '../engine/sql-analysis.ts';
 import type { SqlEngine } from '../engine/sql-engine.ts';
 import type { Warehouse } from '../engine/warehouse.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
@@ -14,7 +15,7 @@ import { SluiceError } from '../util/errors.ts';
  */
 
 /** `SLUICE_STORE_URL` and `SLUICE_WAREHOUSE_URL` win over sluice.yaml (a PostgreSQL URL each). */
-export function effectiveSettings(project: Project, env: NodeJS.ProcessEnv = process.env): { store: StoreSettings; warehouse: WarehouseSettings } {
+export function effectiveSettings(project: Pick<Project, 'store' | 'warehouse'>, env: NodeJS.ProcessEnv = process.env): { store: StoreSettings; warehouse: WarehouseSettings } {
   const url = (name: string): string | undefined => {
     const v = env[name]?.trim();
     if (!v) return undefined;
@@ -73,4 +74,16 @@ export async function openWarehouse(project: Pick<Project, 'root'>, settings: Wa
 export async function openScratchEngine(): Promise<SqlEngine & AsyncDisposable> {
   const { DuckDBEngine } = await import('../engine/duckdb/duckdb-engine.ts');
   return DuckDBEngine.open(':memory:');
+}
+
+/** The SQL analyzer of a warehouse's engine: its own parser, for step dependencies and the one-SELECT rule. */
+export async function openAnalyzer(settings: WarehouseSettings): Promise<SqlAnalyzer> {
+  switch (settings.kind) {
+    case 'duckdb': {
+      const { DuckDBSqlAnalyzer } = await import('../engine/duckdb/duckdb-sql-analyzer.ts');
+      return DuckDBSqlAnalyzer.open();
+    }
+    case 'postgres':
+      throw notBuilt('warehouse', 'warehouse');
+  }
 }

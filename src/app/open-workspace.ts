@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { loadProjectOrThrow } from '../config/load-project.ts';
+import { loadProjectOrThrow } from './load-project.ts';
 import type { Project } from '../config/project-model.ts';
 import type { Warehouse } from '../engine/warehouse.ts';
 import { FlagStates } from '../runner/flag-states.ts';
@@ -39,7 +39,7 @@ export interface WorkspaceOptions {
  * workspaces here; nothing else wires adapters.
  */
 export async function openWorkspace(projectDir: string, env?: string, options: WorkspaceOptions = {}): Promise<Workspace> {
-  const project = loadProjectOrThrow(projectDir);
+  const project = await loadProjectOrThrow(projectDir);
   return openProjectWorkspace(project, env ?? project.defaultEnvironment, options);
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { loadProject } from './load-project.ts';
+import { loadProject } from '../app/load-project.ts';
 import { formatProblem } from '../util/errors.ts';
 
 function project(files: Record<string, string>): { root: string; [Symbol.dispose](): void } {
@@ -16,9 +16,9 @@ function project(files: Record<string, string>): { root: string; [Symbol.dispose
   return { root, [Symbol.dispose]: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-function problems(files: Record<string, string>): string[] {
+async function problems(files: Record<string, string>): Promise<string[]> {
   using p = project(files);
-  const r = loadProject(p.root);
+  const r = await loadProject(p.root);
   return r.ok ? [] : r.problems.map(formatProblem);
 }
 
@@ -26,13 +26,13 @@ const pipeline = (steps: string, datasets = 'datasets:\n  out: { step: a, partit
   `name: p\nsources:\n  src: { path: data/*.csv, partition_column: d }\nsteps:\n${steps}${datasets}`;
 
 describe('config: every problem with file, line and field', () => {
-  test('a valid project loads with steps in dependency order', () => {
+  test('a valid project loads with steps in dependency order', async () => {
     using p = project({
       'pipelines/p.yaml': pipeline('  b:\n    versions: { v1: { sql: b.sql } }\n  a:\n    versions: { v1: { sql: a.sql } }\n'),
       'a.sql': 'select * from src',
       'b.sql': 'select * from a join src using (d)',
     });
-    const r = loadProject(p.root);
+    const r = await loadProject(p.root);
     assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
     const steps = r.project.pipelines.get('p')?.steps ?? [];
     assert.deepEqual(steps.map((s) => s.name), ['a', 'b']);
@@ -40,12 +40,12 @@ describe('config: every problem with file, line and field', () => {
     assert.equal(r.project.environments.join(','), 'dev,test,stage,prod');
   });
 
-  test('invalid YAML names the file and line', () => {
-    assert.deepEqual(problems({ 'pipelines/p.yaml': 'name: p\nsteps:\n  a: [unclosed\n' }).map((s) => s.split(' ')[0]), ['pipelines/p.yaml:4:1']);
+  test('invalid YAML names the file and line', async () => {
+    assert.deepEqual((await problems({ 'pipelines/p.yaml': 'name: p\nsteps:\n  a: [unclosed\n' })).map((s) => s.split(' ')[0]), ['pipelines/p.yaml:4:1']);
   });
 
-  test('unknown fields, unknown steps, missing SQL files and bad defaults are all reported at once', () => {
-    const found = problems({
+  test('unknown fields, unknown steps, missing SQL files and bad defaults are all reported at once', async () => {
+    const found = await problems({
       'pipelines/p.yaml': pipeline(
         '  a:\n    default_version: v9\n    versions:\n      v1: { sql: a.sql }\n      v2: { sql: missing.sql, colour: red }\n',
         'datasets:\n  out: { step: nope, partition_column: d }\n',
@@ -54,7 +54,7 @@ describe('config: every problem with file, line and field', () => {
     assert.deepEqual(found, [
       'pipelines/p.yaml:9 steps.a.versions.v2.colour: unknown field',
     ], 'schema problems come first and stop the file');
-    const found2 = problems({
+    const found2 = await problems({
       'pipelines/p.yaml': pipeline('  a:\n    default_version: v9\n    versions:\n      v1: { sql: a.sql }\n      v2: { sql: missing.sql }\n', 'datasets:\n  out: { step: nope, partition_column: d }\n'),
     });
     assert.deepEqual(found2, [
@@ -64,8 +64,8 @@ describe('config: every problem with file, line and field', () => {
     ]);
   });
 
-  test('a dependency cycle is reported with its path', () => {
-    const found = problems({
+  test('a dependency cycle is reported with its path', async () => {
+    const found = await problems({
       'pipelines/p.yaml': pipeline('  a:\n    versions: { v1: { sql: a.sql } }\n  b:\n    versions: { v1: { sql: b.sql } }\n'),
       'a.sql': 'select * from b',
       'b.sql': 'select * from a',
@@ -74,12 +74,12 @@ describe('config: every problem with file, line and field', () => {
     assert.match(found[0] ?? '', /^pipelines\/p\.yaml:\d+ steps\.a: dependency cycle: a -> b -> a$/);
   });
 
-  test('a missing sluice.yaml and a project without pipelines say what to do', () => {
+  test('a missing sluice.yaml and a project without pipelines say what to do', async () => {
     using p = project({});
     rmSync(join(p.root, 'sluice.yaml'));
-    const r = loadProject(p.root);
+    const r = await loadProject(p.root);
     assert.ok(!r.ok && /no sluice\.yaml here; run `sluice init`/.test(r.problems[0]?.message ?? ''));
-    assert.match(problems({})[0] ?? '', /no pipeline files/);
-    assert.match(problems({ 'sluice.yaml': 'name: t\nenvironments: [dev, prod]\ndefault_environment: stage\n', 'pipelines/p.yaml': pipeline('  a:\n    versions: { v1: { sql: a.sql } }\n') })[0] ?? '', /^sluice\.yaml:3 default_environment: "stage" is not one of the environments \(dev, prod\)$/);
+    assert.match((await problems({}))[0] ?? '', /no pipeline files/);
+    assert.match((await problems({ 'sluice.yaml': 'name: t\nenvironments: [dev, prod]\ndefault_environment: stage\n', 'pipelines/p.yaml': pipeline('  a:\n    versions: { v1: { sql: a.sql } }\n') }))[0] ?? '', /^sluice\.yaml:3 default_environment: "stage" is not one of the environments \(dev, prod\)$/);
   });
 });

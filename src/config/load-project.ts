@@ -5,7 +5,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { configError, type Problem } from '../util/errors.ts';
 import { parseYaml, type YamlSource } from '../util/yaml-source.ts';
 import { pipelineSchema, projectSchema } from './schemas.ts';
-import { tableReferences } from './sql-references.ts';
+import { lineOf, type SqlAnalyzer } from '../engine/sql-analysis.ts';
 import { stableJson } from '../util/stable-json.ts';
 import { parseChecks } from '../quality/parse-checks.ts';
 import { parseFlagFile } from '../flags/parse-flag-file.ts';
@@ -22,8 +22,19 @@ const validatePipelineFile = ajv.compile(pipelineSchema);
 
 export type LoadResult = { ok: true; project: Project } | { ok: false; problems: Problem[] };
 
-/** Loads and validates a whole project, collecting every problem before answering. */
-export function loadProject(dir: string): LoadResult {
+/** What sluice.yaml alone says: enough for commands that read only metadata. */
+export type ProjectSettings = Pick<Project, 'root' | 'name' | 'environments' | 'defaultEnvironment' | 'warehouse' | 'store'> & { readonly pipelineDir: string };
+
+export interface LoadOptions {
+  /**
+   * The SQL analyzer of the engine the project's warehouse runs on: step dependencies and the
+   * one-SELECT rule come from its parser (the composition root opens it; it is closed after use).
+   */
+  readonly analyzerFor: (warehouse: WarehouseSettings) => Promise<SqlAnalyzer>;
+}
+
+/** Reads and checks sluice.yaml only (no pipelines, flags or SQL). */
+export function loadProjectSettings(dir: string): { ok: true; settings: ProjectSettings } | { ok: false; problems: Problem[] } {
   const root = resolve(dir);
   const problems: Problem[] = [];
   const projectPath = join(root, PROJECT_FILE);
@@ -45,10 +56,19 @@ export function loadProject(dir: string): LoadResult {
   if (new Set(environments).size !== environments.length) problems.push(src.problem('environments', 'environments must be unique'));
   const warehouse = warehouseSettings(src, raw, problems);
   const store = storeSettings(src, raw, problems);
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, settings: { root, name: raw.name, environments, defaultEnvironment, warehouse, store, pipelineDir: raw.pipelines ?? 'pipelines' } };
+}
 
-  const pipelineDir = raw.pipelines ?? 'pipelines';
-  const pipelines = new Map<string, Pipeline>();
+/** Loads and validates a whole project, collecting every problem before answering. */
+export async function loadProject(dir: string, options: LoadOptions): Promise<LoadResult> {
+  const s = loadProjectSettings(dir);
+  if (!s.ok) return s;
+  const { root, pipelineDir } = s.settings;
+  const problems: Problem[] = [];
+  const drafts: PipelineDraft[] = [];
   const datasetOwners = new Map<string, string>();
+  const names = new Map<string, string>();
   const pipelineFiles = existsSync(join(root, pipelineDir))
     ? readdirSync(join(root, pipelineDir)).filter((f) => /\.ya?ml$/.test(f)).sort()
     : [];
@@ -57,8 +77,9 @@ export function loadProject(dir: string): LoadResult {
     const rel = join(pipelineDir, f);
     const p = loadPipeline(root, rel, problems);
     if (!p) continue;
-    if (pipelines.has(p.name)) {
-      problems.push({ file: rel, field: 'name', message: `pipeline "${p.name}" is declared twice (also in ${pipelines.get(p.name)?.file})` });
+    const other = names.get(p.name);
+    if (other) {
+      problems.push({ file: rel, field: 'name', message: `pipeline "${p.name}" is declared twice (also in ${other})` });
       continue;
     }
     for (const ds of p.datasets.keys()) {
@@ -66,7 +87,17 @@ export function loadProject(dir: string): LoadResult {
       if (owner) problems.push({ file: rel, field: `datasets.${ds}`, message: `dataset "${ds}" is already published by pipeline "${owner}"` });
       datasetOwners.set(ds, p.name);
     }
-    pipelines.set(p.name, p);
+    names.set(p.name, rel);
+    drafts.push(p);
+  }
+  const pipelines = new Map<string, Pipeline>();
+  if (problems.length === 0) {
+    const analyzer = await options.analyzerFor(s.settings.warehouse);
+    try {
+      for (const p of await resolveSteps(drafts, analyzer, problems)) pipelines.set(p.name, p);
+    } finally {
+      await analyzer.close();
+    }
   }
   // Scope checks need every pipeline; when one failed to load they would only repeat its problem.
   const pipelinesComplete = problems.length === 0;
@@ -74,19 +105,8 @@ export function loadProject(dir: string): LoadResult {
   // Contracts are checked with the project, so `sluice validate` and every command report them up front.
   if (pipelinesComplete) problems.push(...loadContracts(root, pipelines).problems);
   if (problems.length > 0) return { ok: false, problems };
-  return {
-    ok: true,
-    project: {
-      root,
-      name: raw.name,
-      environments,
-      defaultEnvironment,
-      warehouse,
-      store,
-      pipelines,
-      flags,
-    },
-  };
+  const { pipelineDir: _dir, ...settings } = s.settings;
+  return { ok: true, project: { ...settings, pipelines, flags } };
 }
 
 /**
@@ -163,8 +183,8 @@ function loadFlags(root: string, pipelines: ReadonlyMap<string, Pipeline>, probl
 }
 
 /** Like loadProject, but throws a CONFIG_INVALID SluiceError listing every problem. */
-export function loadProjectOrThrow(dir: string): Project {
-  const r = loadProject(dir);
+export async function loadProjectOrThrow(dir: string, options: LoadOptions): Promise<Project> {
+  const r = await loadProject(dir, options);
   if (!r.ok) throw configError(r.problems);
   return r.project;
 }
@@ -248,7 +268,13 @@ function schemaProblems(src: YamlSource, errors: readonly ErrorObject[]): Proble
   });
 }
 
-function loadPipeline(root: string, rel: string, problems: Problem[]): Pipeline | undefined {
+/** A pipeline as its file says, before its SQL is analysed: steps without inputs, in file order. */
+interface PipelineDraft extends Omit<Pipeline, 'steps'> {
+  readonly src: YamlSource;
+  readonly steps: ReadonlyMap<string, Omit<Step, 'inputs'>>;
+}
+
+function loadPipeline(root: string, rel: string, problems: Problem[]): PipelineDraft | undefined {
   const src = readYaml(root, rel, problems);
   if (!src) return undefined;
   if (!validatePipelineFile(src.value)) {
@@ -283,12 +309,11 @@ function loadPipeline(root: string, rel: string, problems: Problem[]): Pipeline 
     }
   }
 
-  const stepsByName = new Map<string, Step>();
+  const stepsByName = new Map<string, Omit<Step, 'inputs'>>();
   for (const [name, s] of Object.entries(raw.steps)) {
     const at = `steps.${name}`;
     if (sources.has(name)) problems.push(src.problem(at, `"${name}" is both a source and a step`));
     const versions = new Map<string, StepVersion>();
-    const inputs = new Set<string>();
     for (const [vname, v] of Object.entries(s.versions)) {
       const sqlPath = join(root, v.sql);
       if (!existsSync(sqlPath)) {
@@ -302,18 +327,13 @@ function loadPipeline(root: string, rel: string, problems: Problem[]): Pipeline 
       }
       const settings = v.settings ?? {};
       versions.set(vname, { name: vname, sqlFile: relative(root, sqlPath), sql, settings, hash: versionHash(sql, settings) });
-      for (const ref of tableReferences(sql)) inputs.add(ref);
     }
     const defaultVersion = s.default_version ?? Object.keys(s.versions)[0] ?? '';
     if (!(defaultVersion in s.versions)) {
       problems.push(src.problem(`${at}.default_version`, `unknown version "${defaultVersion}" (versions: ${Object.keys(s.versions).join(', ')})`));
     }
-    inputs.delete(name);
-    stepsByName.set(name, { name, defaultVersion, sliceKey: s.slice_key, keyLocal: s.key_local ?? false, versions, inputs: [...inputs] });
+    stepsByName.set(name, { name, defaultVersion, sliceKey: s.slice_key, keyLocal: s.key_local ?? false, versions });
   }
-  // Inputs are names of sources or steps; anything else is a table the SQL reads directly
-  // (a warehouse table or a table function) and is left to the engine.
-  const steps = orderSteps(stepsByName, src, problems);
 
   const datasets = new Map<string, Dataset>();
   for (const [name, d] of Object.entries(raw.datasets ?? {})) {
@@ -338,7 +358,56 @@ function loadPipeline(root: string, rel: string, problems: Problem[]): Pipeline 
   }
   if (Object.keys(raw.datasets ?? {}).length === 0) problems.push(src.problem('datasets', 'a pipeline publishes at least one dataset'));
   if (problems.length > before) return undefined;
-  return { name: raw.name, file: rel, sources, steps, datasets };
+  return { name: raw.name, file: rel, src, sources, steps: stepsByName, datasets };
+}
+
+/**
+ * A step's inputs are the sources and steps of its pipeline that its SQL reads, found by the
+ * engine's parser (CTE names resolved away); every version must be one SELECT that reads nothing
+ * else and calls nothing that reaches outside its inputs. Steps are then put in dependency order.
+ */
+async function resolveSteps(drafts: readonly PipelineDraft[], analyzer: SqlAnalyzer, problems: Problem[]): Promise<Pipeline[]> {
+  const versions = drafts.flatMap((p) => [...p.steps.values()].flatMap((s) => [...s.versions.values()].map((v) => ({ pipeline: p, step: s, version: v }))));
+  const results = await analyzer.analyze(versions.map((v) => v.version.sql));
+  const inputs = new Map<string, Set<string>>();
+  for (const [i, { pipeline, step, version }] of versions.entries()) {
+    const r = results[i];
+    const key = `${pipeline.name}\0${step.name}`;
+    const set = inputs.get(key) ?? new Set<string>();
+    inputs.set(key, set);
+    const at = (offset: number | undefined, message: string): Problem => ({
+      file: version.sqlFile,
+      ...(offset !== undefined ? lineOf(version.sql, offset) : {}),
+      step: step.name,
+      version: version.name,
+      message,
+    });
+    if (!r) continue;
+    if (!r.ok) {
+      problems.push(at(r.offset, `the SQL ${r.message}`));
+      continue;
+    }
+    const known = new Map<string, string>();
+    for (const n of [...pipeline.sources.keys(), ...pipeline.steps.keys()]) known.set(n.toLowerCase(), n);
+    for (const rel of r.analysis.relations) {
+      const name = known.get(rel.name.toLowerCase());
+      if (name && !rel.schema && !rel.catalog) {
+        if (name !== step.name) set.add(name);
+        else problems.push(at(rel.offset, `step ${step.name} reads itself`));
+        continue;
+      }
+      const written = [rel.catalog, rel.schema, rel.name].filter(Boolean).join('.');
+      problems.push(at(rel.offset, `reads ${written}, which is neither a source nor a step of pipeline ${pipeline.name}; declare it under sources: (a table in the warehouse: { table: ${written}, partitioned: false })`));
+    }
+    for (const f of [...r.analysis.tableFunctions, ...r.analysis.functions]) {
+      if (f.outside) problems.push(at(f.offset, `calls ${f.name}(), which ${f.outside}; a step reads only its declared sources and earlier steps`));
+    }
+  }
+  return drafts.map((p) => {
+    const steps = new Map([...p.steps.values()].map((s): [string, Step] => [s.name, { ...s, inputs: [...(inputs.get(`${p.name}\0${s.name}`) ?? [])] }]));
+    const { src, ...rest } = p;
+    return { ...rest, steps: orderSteps(steps, src, problems) };
+  });
 }
 
 function inferFormat(path: string): 'csv' | 'parquet' | 'json' | undefined {
@@ -354,22 +423,33 @@ export function versionHash(sql: string, settings: Readonly<Record<string, unkno
 
 /** Topological order of steps by their step inputs; a cycle is reported with its path. */
 function orderSteps(steps: ReadonlyMap<string, Step>, src: YamlSource, problems: Problem[]): Step[] {
+  // Iterative depth-first search: linear in steps and edges, and no recursion for long chains.
   const order: Step[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (name: string, path: string[]): void => {
-    const st = state.get(name);
-    if (st === 'done') return;
-    if (st === 'visiting') {
-      const cycle = [...path.slice(path.indexOf(name)), name];
-      problems.push(src.problem(`steps.${name}`, `dependency cycle: ${cycle.join(' -> ')}`));
-      return;
+  for (const start of steps.keys()) {
+    if (state.has(start)) continue;
+    const stack: { name: string; next: number }[] = [{ name: start, next: 0 }];
+    state.set(start, 'visiting');
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as { name: string; next: number };
+      const step = steps.get(top.name);
+      const inputs = (step?.inputs ?? []).filter((i) => steps.has(i));
+      if (top.next < inputs.length) {
+        const input = inputs[top.next++] as string;
+        const st = state.get(input);
+        if (st === 'visiting') {
+          const names = stack.map((f) => f.name);
+          problems.push(src.problem(`steps.${input}`, `dependency cycle: ${[...names.slice(names.indexOf(input)), input].join(' -> ')}`));
+        } else if (st === undefined) {
+          state.set(input, 'visiting');
+          stack.push({ name: input, next: 0 });
+        }
+        continue;
+      }
+      state.set(top.name, 'done');
+      if (step) order.push(step);
+      stack.pop();
     }
-    state.set(name, 'visiting');
-    const step = steps.get(name);
-    for (const input of step?.inputs ?? []) if (steps.has(input)) visit(input, [...path, name]);
-    state.set(name, 'done');
-    if (step) order.push(step);
-  };
-  for (const name of steps.keys()) visit(name, []);
+  }
   return order;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { loadProject } from '../../config/load-project.ts';
+import { loadProject } from '../../app/load-project.ts';
 import { backfill, dailyPartitions } from '../../runner/backfill.ts';
 import { pipelineOfDataset } from '../../runner/dataset-graph.ts';
 import type { RunRequest } from '../../runner/run-pipeline.ts';
@@ -47,8 +47,8 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
   program
     .command('validate')
     .description('check the whole project and report every problem with file, line and field')
-    .action(() => {
-      const r = loadProject(globals().project);
+    .action(async () => {
+      const r = await loadProject(globals().project);
       if (!r.ok) throw configError(r.problems);
       const p = r.project;
       const pipelines = [...p.pipelines.values()].map((x) => ({ pipeline: x.name, file: x.file, steps: x.steps.map((s) => s.name).join(' -> '), datasets: [...x.datasets.keys()].join(', ') }));

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadProject } from '../../config/load-project.ts';
+import { loadProject } from '../../app/load-project.ts';
 import { evaluate } from '../../flags/evaluate.ts';
 import { contextFromPairs, type EvaluationContext } from '../../flags/evaluation-context.ts';
 import { formatExplanation } from '../../flags/explanation.ts';
@@ -16,9 +16,9 @@ import { formatTable } from '../../util/format-table.ts';
 import type { GlobalOptions } from '../main.ts';
 import { currentActor, openWorkspace, type Workspace } from '../../app/open-workspace.ts';
 import { flagDoc, segmentsDoc, toYaml } from '../../flags/flag-document.ts';
-import { describeChanges, scopeSummary, stateSummary, strategiesSummary, variantsSummary } from './flags/flag-summary.ts';
+import { describeChanges, scopeSummary, stateSummary, strategiesSummary, variantsSummary } from '../../flags/flag-summary.ts';
 import { buildState, type StateOptions } from '../../flags/flag-state-change.ts';
-import { unleashToYaml } from './flags/unleash-yaml.ts';
+import { unleashToYaml } from '../../flags/unleash-yaml.ts';
 
 /** The revision a flag stands at in an environment, and who set it (revision 0: the project file). */
 async function latest(states: FlagStates, env: string, name: string): Promise<FlagHistoryEntry> {
@@ -216,7 +216,7 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
     .option('--out <yaml>', 'where to write the flags (default: flags/imported.yaml in the project)')
     .option('--force', 'overwrite the output file', false)
     .description('convert Unleash flag definitions into a flags/*.yaml file the project loads')
-    .action((file: string, o: { out?: string; force: boolean }) => {
+    .action(async (file: string, o: { out?: string; force: boolean }) => {
       let json: unknown;
       try {
         json = JSON.parse(readFileSync(file, 'utf8'));
@@ -230,7 +230,7 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
       const r = unleashToYaml(json, `Imported from ${file} by \`sluice flags import-unleash\`.\nFlags use hash: murmur3, so they evaluate exactly as Unleash SDKs do.`);
       if (!r.ok) throw configError(r.problems.map((p) => ({ ...p, file })));
       // The project must still load: no imported name may clash with a flag declared in another file.
-      const project = loadProject(projectDir);
+      const project = await loadProject(projectDir);
       if (project.ok && outFile.startsWith(join(project.project.root, 'flags'))) {
         const mine = new Set(r.result.flags.map((f) => f.name));
         const replaced = existsSync(outFile) ? parseFlagFile(outFile, readFileSync(outFile, 'utf8')) : undefined;

@@ -8,7 +8,7 @@ import type { GlobalOptions } from '../../main.ts';
 import { openWorkspace } from '../../../app/open-workspace.ts';
 import { positiveInt } from '../core-commands.ts';
 import { checkRows, contractLine } from './format-results.ts';
-import { contractOf, findDataset, resolveOutputVersion } from './resolve.ts';
+import { contractOf, findDataset, resolveOutputVersion } from '../../../runner/resolve-output.ts';
 
 /** Check results of on-demand runs are stored under run 0 (no run): one record per dataset and output version, the latest kept. */
 export const ON_DEMAND_RUN = 0;

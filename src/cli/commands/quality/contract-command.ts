@@ -1,12 +1,12 @@
 import { Option, type Command } from 'commander';
-import { loadProjectOrThrow } from '../../../config/load-project.ts';
+import { loadProjectOrThrow } from '../../../app/load-project.ts';
 import type { Project } from '../../../config/project-model.ts';
 import { COMPATIBILITY_MODES, type CompatibilityMode, compareContracts } from '../../../quality/compare-contracts.ts';
 import { SluiceError } from '../../../util/errors.ts';
 import type { Emit } from '../../emit.ts';
 import { formatTable } from '../../../util/format-table.ts';
 import type { GlobalOptions } from '../../main.ts';
-import { contractOf, findDataset, resolveContractSide } from './resolve.ts';
+import { contractOf, findDataset, resolveContractSide } from '../../../runner/resolve-output.ts';
 
 /**
  * `sluice contract diff OLD NEW [--mode M]`: classifies a contract change as compatible or breaking
@@ -14,8 +14,8 @@ import { contractOf, findDataset, resolveContractSide } from './resolve.ts';
  */
 export function registerContractCommands(program: Command, emit: Emit): void {
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-  let project: Project | undefined;
-  const loaded = (): Project => (project ??= loadProjectOrThrow(globals().project));
+  let project: Promise<Project> | undefined;
+  const loaded = (): Promise<Project> => (project ??= loadProjectOrThrow(globals().project));
   const contract = program.command('contract').description('versioned data contracts of datasets');
 
   contract
@@ -24,9 +24,9 @@ export function registerContractCommands(program: Command, emit: Emit): void {
     .argument('<new>', 'a contract file or folder (its highest version), DATASET (its current version) or DATASET@vN')
     .addOption(new Option('--mode <mode>', 'compatibility mode').choices([...COMPATIBILITY_MODES]).default('backward'))
     .description('classify a contract change as compatible or breaking (exit 6 when breaking)')
-    .action((oldArg: string, newArg: string, o: { mode: CompatibilityMode }) => {
-      const older = resolveContractSide(oldArg, 'old', loaded);
-      const newer = resolveContractSide(newArg, 'new', loaded);
+    .action(async (oldArg: string, newArg: string, o: { mode: CompatibilityMode }) => {
+      const older = await resolveContractSide(oldArg, 'old', loaded);
+      const newer = await resolveContractSide(newArg, 'new', loaded);
       const next = newer.versions[0];
       if (!next) throw new SluiceError('NOT_FOUND', `${newArg} holds no contract`);
       const earlier = older.versions.filter((v) => v !== next);
@@ -48,8 +48,8 @@ export function registerContractCommands(program: Command, emit: Emit): void {
     .argument('<dataset>')
     .option('--version <n>', 'a version other than the current one')
     .description("a dataset's contract: its versions and the columns, key and checks of one")
-    .action((name: string, o: { version?: string }) => {
-      const p = loaded();
+    .action(async (name: string, o: { version?: string }) => {
+      const p = await loaded();
       const { dataset } = findDataset(p, name);
       const set = contractOf(p, dataset);
       if (!set) throw new SluiceError('NOT_FOUND', `dataset ${name} declares no contract (add contract: contracts/${name} to its pipeline)`, { field: 'contract' });

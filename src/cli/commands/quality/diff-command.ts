@@ -9,7 +9,7 @@ import type { GlobalOptions } from '../../main.ts';
 import { openWorkspace } from '../../../app/open-workspace.ts';
 import { positiveInt } from '../core-commands.ts';
 import { cell, percent } from './format-results.ts';
-import { contractOf, findDataset, resolveOutputVersion } from './resolve.ts';
+import { contractOf, findDataset, resolveOutputVersion } from '../../../runner/resolve-output.ts';
 
 /**
  * `sluice diff DATASET --partition P --versions A B`: rows only in A, only in B, changed (per

@@ -9,7 +9,7 @@ import type { GlobalOptions } from '../../main.ts';
 import { openWorkspace } from '../../../app/open-workspace.ts';
 import { positiveInt } from '../core-commands.ts';
 import { cell, percent } from './format-results.ts';
-import { findDataset } from './resolve.ts';
+import { findDataset } from '../../../runner/resolve-output.ts';
 
 /** The latest stored profile of each partition (one for `partition`), newest partition last. */
 function latestByPartition(records: readonly ProfileRecord[], partition?: string): ProfileRecord[] {

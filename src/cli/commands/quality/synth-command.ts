@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { loadProjectOrThrow } from '../../../config/load-project.ts';
+import { loadProjectOrThrow } from '../../../app/load-project.ts';
 import type { Project } from '../../../config/project-model.ts';
 import { openScratchEngine } from '../../../app/adapters.ts';
 import { quoteIdent, quoteLiteral } from '../../../engine/sql.ts';
@@ -10,7 +10,7 @@ import { SluiceError } from '../../../util/errors.ts';
 import type { Emit } from '../../emit.ts';
 import { formatTable } from '../../../util/format-table.ts';
 import type { GlobalOptions } from '../../main.ts';
-import { contractOf, findDataset, findSource } from './resolve.ts';
+import { contractOf, findDataset, findSource } from '../../../runner/resolve-output.ts';
 
 interface SynthTarget {
   readonly kind: 'dataset' | 'source';
@@ -77,7 +77,7 @@ export function registerSynthCommand(program: Command, emit: Emit): void {
     .option('--key <columns>', "a source's key columns to duplicate, comma-separated (default: its datasets' primary key)")
     .description('write synthetic edge-case data from a contract or a source schema')
     .action(async (name: string, o: { rows: string; seed: string; partition: string; out?: string; format?: 'parquet' | 'csv'; duplicateKeyEvery: string; key?: string }) => {
-      const project = loadProjectOrThrow(globals().project);
+      const project = await loadProjectOrThrow(globals().project);
       const t = targetOf(project, name, o.key === undefined ? undefined : o.key.split(',').map((k) => k.trim()).filter(Boolean));
       const rows = wholeNumber(o.rows, '--rows');
       const seed = wholeNumber(o.seed, '--seed');

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadProjectOrThrow } from '../../../config/load-project.ts';
+import { loadProjectOrThrow } from '../../../app/load-project.ts';
 import { SluiceError, configError, formatProblem } from '../../../util/errors.ts';
 import { formatTable } from '../../../util/format-table.ts';
 import type { RolloutCli } from './rollout-cli.ts';
@@ -10,8 +10,8 @@ export function registerPlanCommands(rollout: Command, cli: RolloutCli): void {
   rollout
     .command('plans')
     .description('list the plans in rollouts/ with their problems (exit 3 when any plan is invalid)')
-    .action(() => {
-      const files = readPlanFiles(loadProjectOrThrow(cli.globals().project));
+    .action(async () => {
+      const files = readPlanFiles(await loadProjectOrThrow(cli.globals().project));
       const rows = files.map((f) => ({
         name: f.name,
         file: f.file,
@@ -32,8 +32,8 @@ export function registerPlanCommands(rollout: Command, cli: RolloutCli): void {
     .command('validate')
     .argument('<name>', 'plan name or file base name in rollouts/')
     .description('check one plan; every problem is reported as file:line field: message')
-    .action((name: string) => {
-      const files = readPlanFiles(loadProjectOrThrow(cli.globals().project));
+    .action(async (name: string) => {
+      const files = readPlanFiles(await loadProjectOrThrow(cli.globals().project));
       const f = files.find((x) => x.name === name) ?? files.find((x) => x.file.replace(/^rollouts\//, '').replace(/\.ya?ml$/, '') === name);
       if (!f) throw new SluiceError('NOT_FOUND', `no rollout plan "${name}" in rollouts/ (plans: ${files.map((x) => x.name).join(', ') || 'none'})`, { field: 'rollout' });
       if (!f.plan) throw configError(f.problems);

@@ -1,5 +1,5 @@
-import type { FlagDefinition, Strategy, Variant } from '../../../flags/flag.ts';
-import type { FlagState } from '../../../flags/flag-state.ts';
+import type { FlagDefinition, Strategy, Variant } from './flag.ts';
+import type { FlagState } from './flag-state.ts';
 
 /** Short, one-line descriptions of flag parts for tables, history and command output. */
 

@@ -2,12 +2,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { conformanceDir } from '../../../util/conformance-dir.ts';
-import { evaluate } from '../../../flags/evaluate.ts';
-import { flagSet } from '../../../flags/flag.ts';
-import { importUnleash, unleashContext } from '../../../flags/import-unleash.ts';
-import { parseFlagFile } from '../../../flags/parse-flag-file.ts';
-import { flagsDocument, toYaml } from '../../../flags/flag-document.ts';
+import { conformanceDir } from '../util/conformance-dir.ts';
+import { evaluate } from './evaluate.ts';
+import { flagSet } from './flag.ts';
+import { importUnleash, unleashContext } from './import-unleash.ts';
+import { parseFlagFile } from './parse-flag-file.ts';
+import { flagsDocument, toYaml } from './flag-document.ts';
 import { unleashToYaml } from './unleash-yaml.ts';
 
 const dir = conformanceDir('unleash-client-spec');

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type ContractSet, datasetContract, loadContractRef } from '../../../config/load-contracts.ts';
-import type { Dataset, Pipeline, Project, Source } from '../../../config/project-model.ts';
-import type { OutputVersion, Warehouse } from '../../../engine/warehouse.ts';
-import type { Contract } from '../../../quality/contract.ts';
-import { SluiceError, configError } from '../../../util/errors.ts';
+import { type ContractSet, datasetContract, loadContractRef } from '../config/load-contracts.ts';
+import type { Dataset, Pipeline, Project, Source } from '../config/project-model.ts';
+import type { OutputVersion, Warehouse } from '../engine/warehouse.ts';
+import type { Contract } from '../quality/contract.ts';
+import { SluiceError, configError } from '../util/errors.ts';
 
 /** A dataset and the pipeline that publishes it; NOT_FOUND naming the known datasets otherwise. */
 export function findDataset(project: Project, name: string): { dataset: Dataset; pipeline: Pipeline } {
@@ -71,17 +71,17 @@ const DATASET_REF = /^([A-Za-z_][A-Za-z0-9_]*)(?:@v?(\d+))?$/;
  * else to the project), `DATASET` (all of its versions) or `DATASET@vN` (version N and, for the
  * older side, every version before it, which the transitive modes compare against).
  */
-export function resolveContractSide(arg: string, side: 'old' | 'new', project: () => Project): ContractSide {
+export async function resolveContractSide(arg: string, side: 'old' | 'new', project: () => Promise<Project>): Promise<ContractSide> {
   const m = DATASET_REF.exec(arg);
   const asPath = [resolve(arg), ...[`${arg}.yaml`, `${arg}.yml`].map((p) => resolve(p))].find((p) => existsSync(p));
   if (asPath || !m) {
-    const base = asPath ? process.cwd() : project().root;
+    const base = asPath ? process.cwd() : (await project()).root;
     const r = loadContractRef(base, arg);
     if (!r.ok) throw configError(r.problems);
     const versions = r.set.versions;
     return { label: arg, versions: side === 'new' ? versions.slice(-1) : versions };
   }
-  const p = project();
+  const p = await project();
   const name = m[1] ?? '';
   const { dataset } = findDataset(p, name);
   const set = contractOf(p, dataset);

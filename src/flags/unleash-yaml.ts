@@ -1,8 +1,8 @@
-import type { FlagDefinition } from '../../../flags/flag.ts';
-import { importUnleash } from '../../../flags/import-unleash.ts';
-import { parseFlagFile } from '../../../flags/parse-flag-file.ts';
-import { SluiceError, formatProblem, type Problem } from '../../../util/errors.ts';
-import { flagsDocument, toYaml } from '../../../flags/flag-document.ts';
+import type { FlagDefinition } from './flag.ts';
+import { importUnleash } from './import-unleash.ts';
+import { parseFlagFile } from './parse-flag-file.ts';
+import { SluiceError, formatProblem, type Problem } from '../util/errors.ts';
+import { flagsDocument, toYaml } from './flag-document.ts';
 
 /**
  * An Unleash client API export (`{features, segments}` or delta events) as the text of a
