@@ -3,8 +3,8 @@
 //   - plain: no flag on, clean_orders v1 computes and publishes;
 //   - shadow: the step's version flag on with a 0 % gradual strategy on slice_key, so v1 and v2
 //     both compute over the full input and v1 is published (compute only);
-//   - shadow + evidence: plus what a rollout gathers for the batch (gatherEvidence: the dataset's
-//     checks on the candidate, the diff of candidate against baseline, row counts and null rates).
+//   - shadow + evidence: plus what a rollout gathers for the batch (the full candidate evidence:
+//     the dataset's checks on the candidate, the diff against baseline, row counts, null rates, anomalies).
 // Ratios are against the plain batch measured in the same repetition; medians over repetitions.
 //   npx tsx bench/shadow-cost.bench.ts [--rows N] [--repeats R] [--drift]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,6 @@ import { scaffoldProject } from '../src/demo/scaffold.ts';
 import { DuckDBEngine } from '../src/engine/duckdb/duckdb-engine.ts';
 import { flagSet } from '../src/flags/flag.ts';
 import { diffTables, runChecks } from '../src/quality/index.ts';
-import { gatherEvidence } from '../src/runner/batch-evidence.ts';
 import { runPipeline, type RunResult, type StepOutcome } from '../src/runner/run-pipeline.ts';
 import { stepFlag } from '../src/runner/step-exposure.ts';
 import { openProjectWorkspace } from '../src/app/open-workspace.ts';
@@ -128,18 +127,17 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
       await flags.set(env, versionFlag.name, { enabled: true, defaultVariant: 'v1', variants: [{ name: 'v2', weight: 100 }], strategies: [{ kind: 'gradual', percentage: 0, stickiness: 'slice_key', groupId: 'orders.clean_orders', constraints: [], segments: [] }] }, 'bench', 'shadow batch');
       const shadowFlags = await flags.snapshot(env);
       const deps = ws;
-      const run = (snapshot: typeof plainFlags): Promise<RunResult> => runPipeline(deps, { pipeline: 'orders', partition: PARTITION, environment: env, actor: 'bench', flags: snapshot });
+      const evidenceFor = (full: boolean) => () => ({ full, drift });
+      const run = (snapshot: typeof plainFlags, full = false): Promise<RunResult> => runPipeline(deps, { pipeline: 'orders', partition: PARTITION, environment: env, actor: 'bench', flags: snapshot, evidenceFor: evidenceFor(full) });
       /** One run, timed, with the runner's phase marks. */
-      const timedRun = async (snapshot: typeof plainFlags): Promise<Timed<RunResult>> => {
+      const timedRun = async (snapshot: typeof plainFlags, full = false): Promise<Timed<RunResult>> => {
         const t0 = performance.now();
         const marks = new Map<string, number>();
-        const v = await runPipeline(deps, { pipeline: 'orders', partition: PARTITION, environment: env, actor: 'bench', flags: snapshot, onPhase: (phase) => void marks.set(phase, performance.now()) });
+        const v = await runPipeline(deps, { pipeline: 'orders', partition: PARTITION, environment: env, actor: 'bench', flags: snapshot, evidenceFor: evidenceFor(full), onPhase: (phase) => void marks.set(phase, performance.now()) });
         const end = performance.now();
         const at = (k: string): number => marks.get(k) ?? Number.NaN;
         return { s: (end - t0) / 1000, v, phases: { bind: (at('sources-bound') - t0) / 1000, validate: (at('before-publish') - at('step-done')) / 1000, publish: (at('published') - at('before-publish')) / 1000, after: (end - at('published')) / 1000 } };
       };
-      const evidence = (r: RunResult): ReturnType<typeof gatherEvidence> => gatherEvidence({ project: deps.project, warehouse, clock }, pipeline, [{ pipeline: 'orders', step: 'clean_orders' }], r.steps, { drift });
-
       const timed = async <T>(fn: () => Promise<T>): Promise<{ s: number; v: T }> => {
         const t = performance.now();
         const v = await fn();
@@ -149,33 +147,33 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
       log('shadow: warm-up');
       const warm = await run(shadowFlags);
       if (stepOf(warm, 'clean_orders')?.exposure.kind !== 'sliced') throw new Error(`the shadow run did not slice clean_orders: ${JSON.stringify(stepOf(warm, 'clean_orders')?.exposure)}`);
-      await evidence(warm);
+      await run(shadowFlags, true);
       const warmPlain = await run(plainFlags);
       if (stepOf(warmPlain, 'clean_orders')?.exposure.kind !== 'single') throw new Error('the plain run computed more than one version');
 
       const s = { plain: [] as number[], shadow: [] as number[], both: [] as number[], ev: [] as number[], cr: [] as number[], er: [] as number[] };
       const b = { pc: [] as number[], sb: [] as number[], sc: [] as number[], pd: [] as number[], sd: [] as number[] };
       const ph = { plain: [] as Phases[], shadow: [] as Phases[] };
-      let last: { run: RunResult; ev: Awaited<ReturnType<typeof gatherEvidence>> } | undefined;
+      let last: { run: RunResult; ev: RunResult } | undefined;
       for (let i = 0; i < repeats; i++) {
         log(`shadow: repetition ${i + 1}/${repeats}`);
         let plain!: Timed<RunResult>;
         let shadow!: Timed<RunResult>;
-        let ev!: { s: number; v: Awaited<ReturnType<typeof gatherEvidence>> };
+        let ev!: Timed<RunResult>;
         // Alternate which side goes first.
         for (const side of i % 2 === 0 ? (['plain', 'shadow'] as const) : (['shadow', 'plain'] as const)) {
           if (side === 'plain') plain = await timedRun(plainFlags);
           else {
             shadow = await timedRun(shadowFlags);
-            ev = await timed(() => evidence(shadow.v));
+            ev = await timedRun(shadowFlags, true);
           }
         }
         s.plain.push(plain.s);
         s.shadow.push(shadow.s);
-        s.ev.push(ev.s);
-        s.both.push(shadow.s + ev.s);
+        s.ev.push(ev.s - shadow.s);
+        s.both.push(ev.s);
         s.cr.push(shadow.s / plain.s);
-        s.er.push((shadow.s + ev.s) / plain.s);
+        s.er.push(ev.s / plain.s);
         const pc = stepOf(plain.v, 'clean_orders');
         const sc = stepOf(shadow.v, 'clean_orders');
         const pd = stepOf(plain.v, 'daily_revenue')?.durationMs ?? 0;
@@ -202,7 +200,7 @@ export async function runShadowBench(opts: ShadowBenchOptions = {}): Promise<Sha
         evidenceDiff = (await timed(() => diffTables(warehouse, base, cand, { key: dataset.primaryKey, sampleSize: 5 }))).s;
         evidenceChecks = (await timed(() => runChecks(warehouse, cand, dataset.checks, { now: clock.now(), indexColumns: dataset.primaryKey, sampleSize: 5 }))).s;
       }
-      const e = last.ev.evidence;
+      const e = stepOf(last.ev, 'clean_orders')?.evidence ?? {};
       return {
         rows,
         repeats,

@@ -22,6 +22,12 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   INTERNAL: 70,
 };
 
+/**
+ * `run` and `backfill`: the batch made a rollout roll back or pause, and published the baseline.
+ * Not a failure to retry: the data is the baseline's, and the rollout says why.
+ */
+export const EXIT_ROLLOUT_ACTED = 11;
+
 export function renderError(e: unknown, json: boolean): { text: string; code: number } {
   if (isSluiceError(e)) {
     if (json) return { text: JSON.stringify({ error: e.toJSON() }, null, 2), code: EXIT_CODES[e.code] };

@@ -21,6 +21,8 @@ export interface DemoResult {
   readonly datasets: Record<string, number>;
   readonly rollouts: Record<string, string>;
   readonly verifiedAfterRollback: number;
+  /** Publications of the partitions v3 touched that ever pointed at a candidate or blended output of v3 (must be 0). */
+  readonly candidatePublications: number;
   readonly auditEntries: number;
 }
 
@@ -63,6 +65,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   const rollouts: Record<string, string> = {};
   let verified = 0;
+  let candidatePublications = 0;
   if (story) {
     log(`\n2. Rollout clean-orders-v2 (v1 -> v2): shadow, canary 10 %, 50 %, full; gates after every batch`);
     await ws.rollouts.start('clean-orders-v2', o.actor, 'round half-even, normalised channel');
@@ -78,8 +81,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       if (before !== 'rolled_back') touched.push(p);
     }
     rollouts['clean-orders-v3'] = (await ws.rollouts.state('clean-orders-v3')).kind;
-    log('\n   After the rollback, every partition v3 touched shows its baseline output again:');
-    verified = await verifyBaseline(ws, touched, log);
+    log('\n   The same_rows gate is judged before publish, so v3\'s rows never reached a consumer:');
+    const v = await verifyBaseline(ws, touched, log);
+    verified = v.ok;
+    candidatePublications = v.candidatePublications;
   }
 
   const datasets: Record<string, number> = {};
@@ -99,7 +104,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   ${sluice} runs                               # every run; run-show ID for steps, rows and hashes
   ${sluice} audit verify                       # checks the hash-chained audit trail
 The data: ${ws.warehouse.location} (tables cleaned_orders, daily_revenue)`);
-  return { root, partitions: partitions.length, failed, datasets, rollouts, verifiedAfterRollback: verified, auditEntries: audit.entries };
+  return { root, partitions: partitions.length, failed, datasets, rollouts, verifiedAfterRollback: verified, candidatePublications, auditEntries: audit.entries };
 }
 
 function logBatch(log: (s: string) => void, partition: string, r: { result?: RunResult; rollouts: DispatchOutcome[] }, name: string): void {
@@ -110,23 +115,32 @@ function logBatch(log: (s: string) => void, partition: string, r: { result?: Run
   const at = (x: { state: string; stage?: string }): string => (x.state === 'progressing' && x.stage ? x.stage : x.state);
   const moves = (d?.result.transitions ?? []).map((t) => `${at(t.from)} -> ${at(t.to)}`).join(', ');
   log(`  ${partition}  ran ${exposure.padEnd(16)} ${verdicts ? `gates: ${verdicts}` : ''}${moves ? `  => ${moves}` : ''}`);
+  if (step?.candidateRejected && step.exposure.kind === 'sliced') log(`    judged before publish: the batch published ${step.exposure.baseline} alone (${step.candidateRejected.replace(/^rollout \S+ rejected the candidate before publish \(\w+\): /, '')})`);
   for (const t of d?.result.transitions ?? []) if (t.to.state === 'rolled_back') log(`    rolled back: ${t.reason}`);
 }
 
-/** Checks that every partition the failed rollout touched shows its baseline output again. */
-async function verifyBaseline(ws: Workspace, touched: readonly string[], log: (s: string) => void): Promise<number> {
+/**
+ * Checks every partition the failed rollout ran on: it shows its baseline output, row for row, and
+ * no publication in its whole history ever pointed at a candidate or blended output of v3.
+ */
+async function verifyBaseline(ws: Workspace, touched: readonly string[], log: (s: string) => void): Promise<{ ok: number; candidatePublications: number }> {
   const table = await ws.warehouse.datasetTable('cleaned_orders');
   let ok = 0;
+  let candidatePublications = 0;
   for (const p of touched) {
-    const [pub] = await ws.warehouse.publicationHistory('cleaned_orders', p).then((h) => h.slice(-1));
-    const v = pub ? await ws.warehouse.outputVersion(pub.versionId) : undefined;
+    const history = await ws.warehouse.publicationHistory('cleaned_orders', p);
+    const versions = await Promise.all(history.map((h) => ws.warehouse.outputVersion(h.versionId)));
+    const withV3 = versions.filter((v) => v?.stepVersion.includes('v3')).length;
+    candidatePublications += withV3;
+    const v = versions[versions.length - 1];
     if (!v) continue;
     const [r] = await ws.warehouse.query(`SELECT (SELECT count(*) FROM (SELECT * FROM ${table} WHERE order_date = DATE '${p}' EXCEPT ALL SELECT * FROM ${v.table})) + (SELECT count(*) FROM (SELECT * FROM ${v.table} EXCEPT ALL SELECT * FROM ${table} WHERE order_date = DATE '${p}')) AS diff`);
     const same = Number(r?.['diff']) === 0 && !v.stepVersion.includes('v3');
     if (same) ok++;
-    log(`  ${p}: cleaned_orders shows ${v.id} (${v.stepVersion}) ${same ? '= baseline output, row for row' : 'DIFFERS from the baseline'}`);
+    log(`  ${p}: cleaned_orders shows ${v.id} (${v.stepVersion}) ${same ? '= baseline output, row for row' : 'DIFFERS from the baseline'}; ${history.length} publication(s) of it, ${withV3 === 0 ? 'none' : withV3} with v3 rows`);
   }
-  return ok;
+  log(`  checked: no publication of any partition v3 ran on ever pointed at a candidate or blended output of v3 (${candidatePublications} found)`);
+  return { ok, candidatePublications };
 }
 
 function indent(text: string): string {

@@ -29,6 +29,8 @@ export interface PublishItem {
    * CONFLICT naming the partitions, and nothing is published. Absent: publish unconditionally.
    */
   readonly expected?: string | null;
+  /** The rollout attempt whose exposure produced this output (recorded with the publication). */
+  readonly rollout?: string | null;
 }
 
 export interface PublishMeta {
@@ -48,6 +50,8 @@ export interface Publication {
   readonly actor: string;
   readonly reason: string;
   readonly seq: number;
+  /** The rollout attempt whose exposure produced the published output, if any. */
+  readonly rollout: string | null;
 }
 
 export interface ColumnInfo {

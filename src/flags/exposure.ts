@@ -6,9 +6,11 @@
  *   baseline's rows whose slice-key bucket is outside `percent` plus the candidate's rows inside it.
  *   `percent` 0 is a shadow run (baseline published, candidate kept for diffing); 100 publishes the
  *   candidate while the baseline stays at hand for an instant rollback.
+ *
+ * `rollout` is the rollout attempt whose flag state the run pinned, when a rollout set it.
  */
 export type StepExposure =
-  | { readonly kind: 'single'; readonly step: string; readonly version: string; readonly flag?: string; readonly reason: string }
+  | { readonly kind: 'single'; readonly step: string; readonly version: string; readonly flag?: string; readonly rollout?: string; readonly reason: string }
   | {
       readonly kind: 'sliced';
       readonly step: string;
@@ -19,5 +21,6 @@ export type StepExposure =
       readonly salt: string;
       readonly sliceKey?: string;
       readonly flag: string;
+      readonly rollout?: string;
       readonly reason: string;
     };

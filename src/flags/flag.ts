@@ -162,6 +162,11 @@ export interface FlagDefinition {
   readonly defaultVariant?: string;
   readonly dependencies: readonly Dependency[];
   readonly window?: TimeWindow;
+  /**
+   * Set when this state is a rollout's exposure: the id of the rollout attempt that set it. Runs
+   * pin it with the flag, so their batches and publications belong to that attempt.
+   */
+  readonly rollout?: string;
 }
 
 /** All flags of one environment, by name; dependencies are looked up here. */

@@ -74,8 +74,8 @@ export function reduce(state: RolloutState, event: RolloutEvent, ctx: ReduceCont
 }
 
 function common(s: RolloutState): RolloutCommon {
-  const { rollout, startedBy, startedAt, position, stageEnteredAt, windowStart, batches, approvals, inFlight, published, exposures, reached, updatedAt } = s;
-  return { rollout, startedBy, startedAt, position, stageEnteredAt, windowStart, batches, approvals, inFlight, published, exposures, reached, updatedAt };
+  const { rollout, id, startedBy, startedAt, position, stageEnteredAt, windowStart, batches, approvals, inFlight, published, exposures, reached, updatedAt } = s;
+  return { rollout, id, startedBy, startedAt, position, stageEnteredAt, windowStart, batches, approvals, inFlight, published, exposures, reached, updatedAt };
 }
 
 function point(s: RolloutState): StatePoint {
@@ -395,7 +395,7 @@ class Reduction {
   private completeRollback(actor: string, event: RolloutEvent['kind'], reason: string, evidence: readonly GateVerdict[]): void {
     const touched = this.s.published.filter((p) => p.candidateRows);
     const plan = this.revert(touched, actor, reason);
-    const summary = `republished ${plan.republish.length} partition(s) from baseline output${plan.rerun.length ? `, re-running ${plan.rerun.length} downstream dataset(s)` : ''}`;
+    const summary = plan.republish.length === 0 ? 'nothing to republish: no partition shows candidate rows' : `republished ${plan.republish.length} partition(s) from baseline output${plan.rerun.length ? `, re-running ${plan.rerun.length} downstream dataset(s)` : ''}`;
     this.move({ ...common(this.s), kind: 'rolled_back', reason, rollback: plan }, actor, event, `${reason}; ${summary}`, evidence);
     this.notify('warn', `${this.plan.name} rolled back: ${reason}; ${summary}`);
   }
@@ -424,7 +424,7 @@ class Reduction {
   private flagTo(environment: string, exposure: Exposure, actor: string): void {
     if (sameExposure(this.s.exposures[environment], exposure)) return;
     const p = this.plan;
-    this.actions.push({ kind: 'set_flag_exposure', rollout: p.name, environment, steps: p.steps, baseline: p.baseline, candidate: p.candidate, exposure });
+    this.actions.push({ kind: 'set_flag_exposure', rollout: p.name, rolloutId: this.s.id, environment, steps: p.steps, baseline: p.baseline, candidate: p.candidate, exposure });
     this.actions.push(this.auditAction(actor, 'flag', `${environment}: ${p.steps.map((s) => `${s.pipeline}.${s.step}`).join(', ')} exposure ${JSON.stringify(exposure)}`, { environment, exposure }));
     this.s = { ...this.s, exposures: { ...this.s.exposures, [environment]: exposure } };
   }

@@ -22,6 +22,8 @@ export type RolloutAction =
   | {
       readonly kind: 'set_flag_exposure';
       readonly rollout: string;
+      /** The attempt whose exposure this is: the flag state carries it, and so do the runs that pin it. */
+      readonly rolloutId: string;
       readonly environment: string;
       readonly steps: readonly StepRef[];
       readonly baseline: string;

@@ -43,7 +43,14 @@ export type PendingMove = {
 };
 
 export type RolloutCommon = {
+  /** The plan's name. */
   readonly rollout: string;
+  /**
+   * This attempt of the plan: its name for the first, `name#2`, `name#3`… for retries. Flag states
+   * the rollout sets and every run and publication they produce carry it, so a rollout acts only
+   * on its own data.
+   */
+  readonly id: string;
   readonly startedBy?: string;
   readonly startedAt?: string;
   /** Current stage; absent before the first stage is entered. */
@@ -92,9 +99,17 @@ export const TERMINAL_STATES: readonly StateKind[] = ['promoted', 'rolled_back']
 /** States in which a rollout holds its steps and datasets (for conflict checks). */
 export const ACTIVE_STATES: readonly StateKind[] = ['progressing', 'awaiting_approval', 'paused', 'rolling_back'];
 
-export function initialRolloutState(rollout: string): RolloutState {
-  return { kind: 'pending', rollout, batches: [], approvals: [], inFlight: [], published: [], exposures: {}, reached: [] };
+export function initialRolloutState(rollout: string, id: string = rollout): RolloutState {
+  return { kind: 'pending', rollout, id, batches: [], approvals: [], inFlight: [], published: [], exposures: {}, reached: [] };
 }
+
+/** The id of attempt `n` (1-based) of a plan. */
+export function rolloutId(name: string, attempt: number): string {
+  return attempt <= 1 ? name : `${name}#${attempt}`;
+}
+
+/** States after which a plan may be started again, as a new attempt. */
+export const ENDED_STATES: readonly StateKind[] = ['promoted', 'aborted', 'rolled_back'];
 
 export function positionKey(p: StagePosition | undefined): string | undefined {
   return p ? `${p.environment}/${p.stageId}` : undefined;

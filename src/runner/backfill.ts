@@ -1,13 +1,19 @@
-import { SluiceError, messageOf } from '../util/errors.ts';
+import { SluiceError, messageOf, type ErrorCode } from '../util/errors.ts';
 import { runPipeline, type RunnerDeps, type RunRequest, type RunResult } from './run-pipeline.ts';
+import type { DispatchOutcome } from './rollouts/rollout-service.ts';
+import { rolloutReaction, type RolloutReaction } from './run-report.ts';
 
 export interface BackfillItem {
   readonly partition: string;
   readonly ok: boolean;
   readonly runId: number | null;
-  readonly rowsOut: number;
+  /** Rows published per dataset. */
+  readonly rows: Readonly<Record<string, number>>;
   readonly seconds: number;
   readonly error?: string;
+  readonly errorCode?: ErrorCode;
+  /** What the batch made rollouts do (roll back, pause). */
+  readonly rollouts?: RolloutReaction;
 }
 
 /** Every day from `from` to `to`, both included (YYYY-MM-DD). */
@@ -25,7 +31,7 @@ export function dailyPartitions(from: string, to: string): string[] {
 
 /** Runs partitions one after another; a failed partition is reported and the rest still run. */
 export async function backfill(
-  deps: RunnerDeps & { readonly runOne?: (req: RunRequest) => Promise<RunResult> },
+  deps: RunnerDeps & { readonly runOne?: (req: RunRequest) => Promise<{ result: RunResult; rollouts: readonly DispatchOutcome[] }> },
   req: { pipeline: string; partitions: readonly string[]; environment: string; actor: string; stopOnError?: boolean },
   onItem?: (item: BackfillItem, done: number, total: number) => void,
 ): Promise<BackfillItem[]> {
@@ -35,11 +41,13 @@ export async function backfill(
     let item: BackfillItem;
     try {
       const one: RunRequest = { pipeline: req.pipeline, partition, environment: req.environment, actor: req.actor };
-      const r: RunResult = deps.runOne ? await deps.runOne(one) : await runPipeline(deps, one);
-      item = { partition, ok: true, runId: r.run.id, rowsOut: r.steps.reduce((n, s) => n + s.rowsOut, 0), seconds: (performance.now() - started) / 1000 };
+      const { result: r, rollouts } = deps.runOne ? await deps.runOne(one) : { result: await runPipeline(deps, one), rollouts: [] };
+      const rows: Record<string, number> = {};
+      for (const p of r.publications) rows[p.dataset] = r.steps.find((s) => s.output?.id === p.versionId)?.rowsOut ?? 0;
+      item = { partition, ok: true, runId: r.run.id, rows, seconds: (performance.now() - started) / 1000, rollouts: rolloutReaction(rollouts) };
     } catch (e) {
       if (e instanceof SluiceError && (e.code === 'USAGE' || e.code === 'CONFIG_INVALID')) throw e;
-      item = { partition, ok: false, runId: null, rowsOut: 0, seconds: (performance.now() - started) / 1000, error: messageOf(e) };
+      item = { partition, ok: false, runId: null, rows: {}, seconds: (performance.now() - started) / 1000, error: messageOf(e), ...(e instanceof SluiceError ? { errorCode: e.code } : {}) };
     }
     items.push(item);
     onItem?.(item, items.length, req.partitions.length);

@@ -61,8 +61,12 @@ export class FlagStates {
     ];
   }
 
-  /** Sets a flag's state in one environment; a change that alters nothing is still recorded. */
-  async set(environment: string, name: string, change: Partial<FlagState>, actor: string, reason: string | undefined, action = 'flag.set'): Promise<FlagDefinition> {
+  /**
+   * Sets a flag's state in one environment; a change that alters nothing is still recorded. Only a
+   * rollout's own change (`options.rollout`) marks the state as that rollout's exposure: any other
+   * change, a revert included, detaches it.
+   */
+  async set(environment: string, name: string, change: Partial<FlagState>, actor: string, reason: string | undefined, action = 'flag.set', options: { readonly rollout?: string } = {}): Promise<FlagDefinition> {
     const current = await this.flag(environment, name);
     if (current.killSwitch && change.strategies && change.strategies.length > 0) {
       throw new SluiceError('USAGE', `flag ${name} is a kill switch: it is on or off, with no strategies`, { field: 'strategies' });
@@ -71,7 +75,9 @@ export class FlagStates {
     if (required.includes(environment) && (!reason || reason.trim() === '')) {
       throw new SluiceError('USAGE', `changing a flag in ${environment} needs a reason (--reason)`, { field: 'reason' });
     }
-    const state: FlagState = { ...stateOf(current), ...change };
+    const { rollout: _was, ...kept } = stateOf(current);
+    const { rollout: _asked, ...asked } = change;
+    const state: FlagState = { ...kept, ...asked, ...(options.rollout !== undefined ? { rollout: options.rollout } : {}) };
     const at = this.deps.clock.now();
     await this.deps.store.transaction(async (tx) => {
       const rev = await tx.flagRevisions.append({ environment, flag: name, state, actor, reason: reason ?? '', at: at.toISOString() });

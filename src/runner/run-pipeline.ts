@@ -7,7 +7,9 @@ import type { MetadataStore, PinnedFlags, RunRecord, StepArtifact, StepRunRecord
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import { SluiceError, messageOf } from '../util/errors.ts';
-import { afterPublish, validateOutput } from './validate-output.ts';
+import { afterPublish, validateOutput, type OutputCheck } from './validate-output.ts';
+import { candidateEvidence, type EvidenceOptions } from './candidate-evidence.ts';
+import type { BatchEvidence } from '../rollout/gate-evidence.ts';
 import { assertNotKilled, stepExposures, type StepExposure } from './step-exposure.ts';
 import { FlagStates } from './flag-states.ts';
 import { snapshotFlags, type FlagSnapshot } from '../flags/flag-snapshot.ts';
@@ -39,6 +41,24 @@ export interface RunRequest {
    * re-run only what reads a restored partition). Their datasets are not published again.
    */
   readonly reuseOutputs?: Readonly<Record<string, string>>;
+  /**
+   * How much evidence to gather about a sliced step's candidate (default: its checks only, which
+   * decide whether its rows may be published at all).
+   */
+  readonly evidenceFor?: (exposure: SlicedExposure) => Omit<EvidenceOptions, 'environment'>;
+  /**
+   * Judges a sliced step's candidate right after the step computed, before any downstream step
+   * reads it and before anything is published (a rollout's gates that need only this batch). A
+   * rejected candidate leaves the batch on the baseline output, downstream included.
+   */
+  readonly judgeCandidate?: (c: { readonly step: string; readonly exposure: SlicedExposure; readonly evidence: BatchEvidence }) => Promise<CandidateJudgement>;
+}
+
+export type SlicedExposure = Extract<StepExposure, { kind: 'sliced' }>;
+
+export interface CandidateJudgement {
+  readonly accept: boolean;
+  readonly reason?: string;
 }
 
 export type RunPhase = 'sources-bound' | 'step-done' | 'before-publish' | 'published';
@@ -54,6 +74,12 @@ export interface StepOutcome extends StepRunRecord {
   readonly candidateMs?: number;
   /** A candidate that failed: the baseline was published alone and the error is evidence for the gates. */
   readonly candidateError?: string;
+  /** The output the candidate's rows would have been published in (blend, or candidate at 100 %). */
+  readonly exposedOutput?: OutputVersion;
+  /** Why the candidate's rows were not published in this batch (it failed, broke a check, or a gate said so). */
+  readonly candidateRejected?: string;
+  /** What this batch tells about the candidate (sliced steps). */
+  readonly evidence?: BatchEvidence;
   /** True when the output was taken from an existing version (reuseOutputs). */
   readonly reused?: boolean;
 }
@@ -113,6 +139,8 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
 
   const outcomes: StepOutcome[] = [];
   const rowsOut = new Map<string, number>(sourceRows);
+  /** Check runs already made in this run, by dataset and output version. */
+  const checked = new Map<string, OutputCheck>();
   try {
     await req.onStarted?.(run);
     for (const step of pipeline.steps) {
@@ -136,6 +164,9 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
       let baselineMs: number | undefined;
       let candidateMs: number | undefined;
       let candidateError: string | undefined;
+      let exposedOutput: OutputVersion | undefined;
+      let candidateRejected: string | undefined;
+      let evidence: BatchEvidence | undefined;
       const reuse = req.reuseOutputs?.[step.name];
       if (reuse) {
         const existing = await warehouse.outputVersion(reuse);
@@ -157,7 +188,23 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
           candidateError = messageOf(e);
         }
         candidateMs = performance.now() - t1;
-        output = !candidateOutput || exposure.percent <= 0 ? baselineOutput : exposure.percent >= 100 ? candidateOutput : await composeSlice(session, exposure, baselineOutput, candidateOutput, outputVersionId(step.name, run.id), clock.now());
+        if (candidateOutput && exposure.percent > 0) {
+          try {
+            exposedOutput = exposure.percent >= 100 ? candidateOutput : await composeSlice(session, exposure, baselineOutput, candidateOutput, outputVersionId(step.name, run.id), clock.now());
+          } catch (e) {
+            candidateError = `the blend of ${exposure.baseline} and ${exposure.candidate} could not be built: ${messageOf(e)}`;
+          }
+        }
+        // Write, audit, publish: the candidate is judged now, before downstream steps read it.
+        const judged = await candidateEvidence(deps, pipeline, step.name, { baseline: baselineOutput, ...(candidateOutput && !candidateError ? { candidate: candidateOutput } : {}), ...(candidateError ? { candidateError } : {}), ...(exposedOutput ? { exposed: exposedOutput } : {}), baselineMs, candidateMs, ...(step.sliceKey ? { sliceKey: step.sliceKey } : {}) }, { full: false, drift: false, ...req.evidenceFor?.(exposure), environment: req.environment });
+        evidence = judged.evidence;
+        for (const [k, v] of judged.checked) checked.set(k, v);
+        candidateRejected = judged.broken;
+        if (!candidateRejected && req.judgeCandidate) {
+          const verdict = await req.judgeCandidate({ step: step.name, exposure, evidence });
+          if (!verdict.accept) candidateRejected = verdict.reason ?? 'a gate rejected the candidate';
+        }
+        output = exposedOutput && !candidateRejected ? exposedOutput : baselineOutput;
       }
       await session.bindOutput(step.name, output.id);
       rowsOut.set(step.name, output.rowCount);
@@ -165,7 +212,7 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
       await store.runs.recordStep(record);
       deps.metrics?.rowsWritten.inc({ pipeline: pipeline.name, step: step.name, environment: req.environment }, output.rowCount);
       deps.metrics?.stepSeconds.observe({ pipeline: pipeline.name, step: step.name, environment: req.environment }, record.durationMs / 1000);
-      outcomes.push({ ...record, output, exposure, baselineOutput, candidateOutput, baselineMs, candidateMs, candidateError, reused: reuse !== undefined });
+      outcomes.push({ ...record, output, exposure, baselineOutput, candidateOutput, baselineMs, candidateMs, candidateError, exposedOutput, candidateRejected, evidence, reused: reuse !== undefined });
       await req.onPhase?.('step-done', step.name);
     }
 
@@ -178,8 +225,8 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
       if (outcome.reused) continue;
       const newest = await checkDatasetOutput(warehouse, dataset, out, req.partition);
       freshness.push({ dataset: dataset.name, newest });
-      await validateOutput(deps, dataset, out, run.id);
-      items.push({ dataset: dataset.name, partitionColumn: dataset.partitionColumn, partition: req.partition, versionId: out.id });
+      await validateOutput(deps, dataset, out, run.id, checked.get(`${dataset.name}\0${out.id}`));
+      items.push({ dataset: dataset.name, partitionColumn: dataset.partitionColumn, partition: req.partition, versionId: out.id, rollout: outcome.exposure.rollout ?? null });
     }
     await req.onPhase?.('before-publish', req.partition);
     const publications = items.length === 0 ? [] : await warehouse.publish(items, { runId: run.id, actor: req.actor, reason: `run ${run.id}`, at: clock.now() });

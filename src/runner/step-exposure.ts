@@ -49,7 +49,8 @@ function exposureOf(pipeline: Pipeline, step: Step, flags: FlagSet, ctx: Exposur
   // The dataset a step publishes (its first), so a flag can target datasets by list or share.
   const dataset = [...pipeline.datasets.values()].find((d) => d.step === step.name)?.name;
   const evalCtx: EvaluationContext = { environment: ctx.environment, pipeline: pipeline.name, step: step.name, dataset, partition: ctx.partition, currentTime: ctx.now };
-  const single = (reason: string): StepExposure => ({ kind: 'single', step: step.name, version: baseline, flag: flag.name, reason });
+  const rollout = flag.rollout !== undefined ? { rollout: flag.rollout } : {};
+  const single = (reason: string): StepExposure => ({ kind: 'single', step: step.name, version: baseline, flag: flag.name, ...rollout, reason });
   if (!flag.enabled) return single(`flag ${flag.name} is disabled`);
   const killer = killSwitchOn(flags, evalCtx, step.name);
   if (killer) return single(`kill switch ${killer.name} is on`);
@@ -59,7 +60,7 @@ function exposureOf(pipeline: Pipeline, step: Step, flags: FlagSet, ctx: Exposur
     if (percent > 0 && percent < 100 && !step.sliceKey) {
       throw new SluiceError('CONFIG_INVALID', `flag ${flag.name} slices step ${step.name} by ${percent} %, but the step declares no slice_key`, { step: step.name, field: `steps.${step.name}.slice_key` });
     }
-    return { kind: 'sliced', step: step.name, baseline, candidate, percent, salt, sliceKey: step.sliceKey, flag: flag.name, reason: why };
+    return { kind: 'sliced', step: step.name, baseline, candidate, percent, salt, sliceKey: step.sliceKey, flag: flag.name, ...rollout, reason: why };
   };
 
   if (flag.strategies.length === 0) {

@@ -25,10 +25,11 @@ export type ValidationDeps = RunnerDeps & { readonly log?: ObserverLog };
  * `error` check with CHECK_FAILED; either way nothing is published. Results are stored with the
  * run (the contract summary first, then every check).
  */
-export async function validateOutput(deps: RunnerDeps, dataset: Dataset, out: OutputVersion, runId: number): Promise<void> {
+export async function validateOutput(deps: RunnerDeps, dataset: Dataset, out: OutputVersion, runId: number, checked?: OutputCheck): Promise<void> {
   const contract = datasetContract(deps.project, dataset);
   if (dataset.checks.length === 0 && !contract) return;
-  const { report, validation, ownCount } = await checkOutput(deps, dataset, out.table, contract, deps.clock.now());
+  // The same output checked earlier in this run (a candidate's blend) is not scanned again.
+  const { report, validation, ownCount } = checked ?? (await checkOutput(deps, dataset, out.table, contract, deps.clock.now()));
   const summary = contract && validation ? contractSummary(contract, validation, report.elementCount) : undefined;
   const results: StoredCheckResult[] = [...(summary ? [summary] : []), ...report.results];
   await deps.store.checkResults.record({ runId, dataset: dataset.name, partition: out.partition, versionId: out.id, results });
@@ -62,13 +63,20 @@ export async function validateOutput(deps: RunnerDeps, dataset: Dataset, out: Ou
  * Runs a dataset's checks, and its contract when it has one, on a table in one fused scan. The
  * report's first `ownCount` results are the contract's; the rest are the dataset's checks in order.
  */
+/** One check run of an output: the report, the contract validation when there is a contract. */
+export interface OutputCheck {
+  readonly report: CheckRunReport;
+  readonly validation?: ContractValidation;
+  readonly ownCount: number;
+}
+
 export async function checkOutput(
   deps: Pick<RunnerDeps, 'warehouse'>,
   dataset: Dataset,
   table: string,
   contract: ContractSet | undefined,
   now: Date,
-): Promise<{ report: CheckRunReport; validation?: ContractValidation; ownCount: number }> {
+): Promise<OutputCheck> {
   const options = { now, sampleSize: 20, indexColumns: dataset.primaryKey };
   if (!contract) return { report: await runChecks(deps.warehouse, table, dataset.checks, options), ownCount: 0 };
   const validation = await validateAgainstContract(deps.warehouse, table, contract.current, { ...options, extraChecks: dataset.checks });

@@ -177,9 +177,13 @@ export interface ProfileStore {
   recent(environment: string, dataset: string, limit?: number): Promise<ProfileRecord[]>;
 }
 
-/** A rollout as stored: the plan it started with, its state, and actions not yet carried out. */
+/** One attempt of a rollout as stored: the plan it started with, its state, and actions not yet carried out. */
 export interface StoredRollout {
+  /** The attempt's id (the plan's name for the first attempt, `name#2`… for retries). */
+  readonly id: string;
   readonly name: string;
+  /** 1 for the first attempt of the plan, then 2, 3… */
+  readonly attempt: number;
   readonly plan: RolloutPlan;
   readonly state: RolloutState;
   readonly pending: readonly RolloutAction[];
@@ -188,11 +192,14 @@ export interface StoredRollout {
 
 export interface RolloutStore {
   save(r: Omit<StoredRollout, 'updatedAt'>, at: Date): Promise<void>;
-  get(name: string): Promise<StoredRollout | undefined>;
-  /** In name order. */
+  /** One attempt, by id. */
+  get(id: string): Promise<StoredRollout | undefined>;
+  /** The latest attempt of a plan. */
+  latest(name: string): Promise<StoredRollout | undefined>;
+  /** Every attempt, in name then attempt order. */
   list(): Promise<StoredRollout[]>;
-  appendLog(rollout: string, entry: RolloutLogEntry, at: Date): Promise<number>;
-  log(rollout: string): Promise<RolloutLogEntry[]>;
+  appendLog(id: string, entry: RolloutLogEntry, at: Date): Promise<number>;
+  log(id: string): Promise<RolloutLogEntry[]>;
 }
 
 /** Every feature store; a transaction hands out the same set bound to it. */

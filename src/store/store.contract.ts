@@ -173,14 +173,17 @@ export function runStoreContract(o: StoreContractOptions): void {
       withStore(async ({ store }) => {
         const state: RolloutState = { ...initialRolloutState('ship'), kind: 'progressing', position: { env: 0, stage: 0, environment: 'dev', stageId: 'canary-10' }, exposures: { dev: { mode: 'canary', target: { kind: 'rows', percent: 10 } } }, reached: ['dev/canary-10'] };
         const pending = [{ kind: 'republish' as const, rollout: 'ship', items: [{ environment: 'dev', dataset: 'd', partition: 'p', outputVersion: 'v.r1.v1', replaces: 'v.r1', runId: '1' }] }];
-        await store.rollouts.save({ name: 'ship', plan, state, pending }, clock.now());
+        await store.rollouts.save({ id: 'ship', name: 'ship', attempt: 1, plan, state, pending }, clock.now());
         const got = await store.rollouts.get('ship');
         assert.deepEqual(got?.plan, plan);
         assert.deepEqual(got?.state, state);
         assert.deepEqual(got?.pending, pending);
-        await store.rollouts.save({ name: 'ship', plan, state: { ...state, kind: 'paused', reason: 'r', resumeTo: 'progressing' }, pending: [] }, clock.now());
+        await store.rollouts.save({ id: 'ship', name: 'ship', attempt: 1, plan, state: { ...state, kind: 'paused', reason: 'r', resumeTo: 'progressing' }, pending: [] }, clock.now());
+        await store.rollouts.save({ id: 'ship#2', name: 'ship', attempt: 2, plan, state: initialRolloutState('ship', 'ship#2'), pending: [] }, clock.now());
+        assert.equal((await store.rollouts.latest('ship'))?.id, 'ship#2', 'the latest attempt of a plan');
+        assert.equal((await store.rollouts.get('ship'))?.state.kind, 'paused', 'earlier attempts stay');
         assert.equal((await store.rollouts.get('ship'))?.state.kind, 'paused');
-        assert.deepEqual((await store.rollouts.list()).map((r) => r.name), ['ship']);
+        assert.deepEqual((await store.rollouts.list()).map((r) => r.id), ['ship', 'ship#2']);
         const t = { rollout: 'ship', at: clock.now().toISOString(), actor: 'a', event: 'pause' as const, from: { state: 'progressing' as const }, to: { state: 'paused' as const }, reason: 'r', evidence: [] };
         assert.equal(await store.rollouts.appendLog('ship', { type: 'transition', transition: t }, clock.now()), 1);
         assert.equal(await store.rollouts.appendLog('ship', { type: 'verdicts', verdicts: [{ gate: 'soak', gateKind: 'soak', verdict: 'wait', reason: 'w', inputs: { batches: 0 }, at: t.at }] }, clock.now()), 2);
@@ -227,8 +230,8 @@ export function runStoreContract(o: StoreContractOptions): void {
         const r = await s.store.runs.start(newRun(), clock.now());
         await s.tamper(`UPDATE runs SET flags = '{"snapshot": 3}' WHERE id = ${r.id}`);
         await assert.rejects(s.store.runs.get(r.id), (e: unknown) => e instanceof SluiceError && e.code === 'CORRUPT' && new RegExp(`run ${r.id} flags`).test(e.message));
-        await s.store.rollouts.save({ name: 'ship', plan, state: initialRolloutState('ship'), pending: [] }, clock.now());
-        await s.tamper(`UPDATE rollouts SET state = '{"state": {"kind": "flying"}, "pending": []}'`);
+        await s.store.rollouts.save({ id: 'ship', name: 'ship', attempt: 1, plan, state: initialRolloutState('ship'), pending: [] }, clock.now());
+        await s.tamper(`UPDATE rollout_attempts SET state = '{"state": {"kind": "flying"}, "pending": []}'`);
         await assert.rejects(s.store.rollouts.get('ship'), (e: unknown) => e instanceof SluiceError && e.code === 'CORRUPT' && /rollout ship state/.test(e.message));
       }),
     );

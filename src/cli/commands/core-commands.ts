@@ -13,6 +13,8 @@ import { SluiceError, configError } from '../../util/errors.ts';
 import type { GlobalOptions } from '../main.ts';
 import type { Emit } from '../emit.ts';
 import { formatTable } from '../../util/format-table.ts';
+import { computedFromStore, computedVersions, publishedLines, publishedNow, rolloutReaction } from '../../runner/run-report.ts';
+import { EXIT_ROLLOUT_ACTED } from '../output.ts';
 import { currentActor, openWorkspace } from '../../app/open-workspace.ts';
 
 
@@ -59,20 +61,25 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .command('run')
     .argument('<pipeline>')
     .requiredOption('--partition <p>', 'the partition to run, e.g. 2026-11-01')
-    .description('run every step of a pipeline for one partition and publish its datasets')
+    .description(`run every step of a pipeline for one partition and publish its datasets (exit ${EXIT_ROLLOUT_ACTED} when the batch made a rollout roll back or pause: the baseline was published)`)
     .action(async (pipeline: string, o: { partition: string }) => {
       await using ws = await openWorkspace(globals().project, globals().env);
       const { result: r, rollouts } = await ws.run({ pipeline, partition: o.partition, environment: ws.environment, actor: currentActor() });
-      const steps = r.steps.map((s) => ({ step: s.step, version: s.version, rows_in: s.rowsIn, rows_out: s.rowsOut, seconds: (s.durationMs / 1000).toFixed(3), output: s.outputVersionId }));
+      const versions = computedVersions(r.steps).map((v) => ({ step: v.step, computed: v.role, version: v.stepVersion, rows: v.rows, output: v.id }));
+      const reaction = rolloutReaction(rollouts);
+      const acted = reaction.rolledBack.length + reaction.paused.length > 0;
       out({
-        json: { run: r.run, steps: r.steps.map(({ output: _o, ...s }) => s), publications: r.publications },
+        json: { run: r.run, steps: r.steps.map(({ output: _o, ...s }) => s), computed: computedVersions(r.steps), publications: r.publications, rollouts: reaction },
         text: [
           `run ${r.run.id}: ${pipeline} ${o.partition} in ${ws.environment}: ${r.run.status}`,
-          formatTable(steps),
+          formatTable(versions),
           '',
-          ...r.publications.map((p) => `published ${p.dataset} ${p.partition} <- ${p.versionId}`),
-          ...rollouts.map((x) => `rollout ${x.rollout}: ${x.state.kind}${x.state.position ? ` at ${x.state.position.environment}/${x.state.position.stageId}` : ''}${x.result.waiting?.length ? ` (waiting: ${x.result.waiting.join('; ')})` : ''}`),
+          ...publishedLines(r),
+          ...rollouts.map((x) => `rollout ${x.id}: ${x.state.kind}${x.state.position ? ` at ${x.state.position.environment}/${x.state.position.stageId}` : ''}${x.result.waiting?.length ? ` (waiting: ${x.result.waiting.join('; ')})` : ''}`),
+          ...reaction.rolledBack.map((id) => `rollout ${id} rolled back because of this batch; the batch published the baseline (exit ${EXIT_ROLLOUT_ACTED}: do not retry)`),
+          ...reaction.paused.map((id) => `rollout ${id} paused because of this batch; the batch published the baseline (exit ${EXIT_ROLLOUT_ACTED}: do not retry)`),
         ].join('\n'),
+        exitCode: acted ? EXIT_ROLLOUT_ACTED : 0,
       });
     });
 
@@ -82,18 +89,33 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .requiredOption('--from <date>', 'first partition (YYYY-MM-DD)')
     .requiredOption('--to <date>', 'last partition (YYYY-MM-DD), included')
     .option('--stop-on-error', 'stop at the first failed partition', false)
-    .description('run a range of daily partitions with a progress bar and a summary')
+    .description(`run a range of daily partitions with a progress bar and a summary (exit 5 failed partitions, else 6 failed checks, else ${EXIT_ROLLOUT_ACTED} a rollout rolled back or paused)`)
     .action(async (pipeline: string, o: { from: string; to: string; stopOnError: boolean }) => {
       const partitions = dailyPartitions(o.from, o.to);
       await using ws = await openWorkspace(globals().project, globals().env);
       const bar = !globals().json && process.stderr.isTTY ? new SingleBar({ format: 'backfill {bar} {value}/{total} partitions | {partition}', stream: process.stderr }, Presets.shades_classic) : undefined;
       bar?.start(partitions.length, 0, { partition: '' });
-      const runOne = async (req: RunRequest) => (await ws.run(req)).result;
-      const items = await backfill({ ...ws, runOne }, { pipeline, partitions, environment: ws.environment, actor: currentActor(), stopOnError: o.stopOnError }, (item, done) => bar?.update(done, { partition: item.partition }));
+      const items = await backfill({ ...ws, runOne: (req: RunRequest) => ws.run(req) }, { pipeline, partitions, environment: ws.environment, actor: currentActor(), stopOnError: o.stopOnError }, (item, done) => bar?.update(done, { partition: item.partition }));
       bar?.stop();
-      const failed = items.filter((i) => !i.ok).length;
-      const rows = items.map((i) => ({ partition: i.partition, status: i.ok ? 'ok' : 'FAILED', run: i.runId ?? '', rows_out: i.rowsOut, seconds: i.seconds.toFixed(2), error: i.error ?? '' }));
-      out({ json: { items, failed }, text: `${formatTable(rows)}\n\n${items.length - failed} of ${items.length} partitions ok`, exitCode: failed > 0 ? 5 : 0 });
+      const failed = items.filter((i) => !i.ok);
+      const checkFailures = failed.filter((i) => i.errorCode === 'CHECK_FAILED' || i.errorCode === 'CONTRACT_BROKEN');
+      const rolledBack = [...new Set(items.flatMap((i) => i.rollouts?.rolledBack ?? []))];
+      const paused = [...new Set(items.flatMap((i) => i.rollouts?.paused ?? []))];
+      const datasets = [...new Set(items.flatMap((i) => Object.keys(i.rows)))];
+      const rows = items.map((i) => ({ partition: i.partition, status: i.ok ? 'ok' : 'FAILED', run: i.runId ?? '', ...Object.fromEntries(datasets.map((d) => [d, i.rows[d] ?? ''])), seconds: i.seconds.toFixed(2), error: i.error ?? '' }));
+      // Precedence: failed partitions (retry them) over failed checks over a rollout that acted (do not retry).
+      const exitCode = failed.length > checkFailures.length ? 5 : checkFailures.length > 0 ? 6 : rolledBack.length + paused.length > 0 ? EXIT_ROLLOUT_ACTED : 0;
+      out({
+        json: { items, failed: failed.length, rollouts: { rolledBack, paused } },
+        text: [
+          formatTable(rows),
+          '',
+          `${items.length - failed.length} of ${items.length} partitions ok${datasets.length ? `; rows published: ${datasets.map((d) => `${d} ${items.reduce((n, i) => n + (i.rows[d] ?? 0), 0)}`).join(', ')}` : ''}`,
+          ...rolledBack.map((id) => `rollout ${id} rolled back during the backfill; its batches published the baseline`),
+          ...paused.map((id) => `rollout ${id} paused during the backfill; its batches published the baseline`),
+        ].join('\n'),
+        exitCode,
+      });
     });
 
   program
@@ -110,25 +132,34 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
   program
     .command('run-show')
     .argument('<id>')
-    .description('show one run: artifacts, flags, steps, publications')
+    .description('show one run: artifacts, flags, every version it computed, and what its partitions show now')
     .action(async (id: string) => {
       await using ws = await openWorkspace(globals().project, globals().env);
       const run = await ws.store.runs.get(positiveInt(id, 'run id'));
       if (!run) throw new SluiceError('NOT_FOUND', `no run ${id}`);
       const steps = await ws.store.runs.steps(run.id);
+      const w = await ws.warehouseFor(run.environment);
+      const computed = computedFromStore(run, steps, await w.outputVersions({ runId: run.id }));
+      const now = await publishedNow(ws.project, w, run);
+      const pinned = Object.values(run.flags.exposures).flatMap((e) => (e.rollout ? [`${e.step}: rollout ${e.rollout}`] : []));
       const text = [
         `run ${run.id}: ${run.pipeline} partition ${run.partition} in ${run.environment}`,
         `status: ${run.status}${run.error ? ` (${run.error})` : ''}`,
         `actor: ${run.actor}   started: ${run.startedAt}   finished: ${run.finishedAt ?? '-'}   engine: ${run.engine}`,
+        ...(pinned.length ? [`pinned to: ${pinned.join(', ')}`] : []),
         '',
         'artifacts:',
-        ...Object.entries(run.artifacts).map(([s, a]) => `  ${s} ${a.version} ${a.hash.slice(0, 12)}`),
+        ...Object.entries(run.artifacts).map(([s, a]) => `  ${s} ${a.version} ${a.hash.slice(0, 12)}${a.candidate ? ` + candidate ${a.candidate.version} ${a.candidate.hash.slice(0, 12)} at ${a.candidate.percent} %` : ''}`),
         '',
         formatTable(steps.map((s) => ({ step: s.step, version: s.version, rows_in: s.rowsIn, rows_out: s.rowsOut, ms: Math.round(s.durationMs), status: s.status, output: s.outputVersionId ?? '', error: s.error ?? '' }))),
         '',
+        'computed:',
+        formatTable(computed.map((c) => ({ step: c.step, as: c.role, version: c.stepVersion, rows: c.rows, output: c.id }))),
+        '',
         ...run.published.map((p) => `published ${p}`),
+        ...now.map((n) => `now ${n.dataset} ${n.partition} shows ${n.shows}${n.byThisRun ? ' (this run)' : ` (published by ${n.since?.runId ? `run ${n.since.runId}` : n.since?.actor ?? '?'}${n.since?.reason ? `: ${n.since.reason}` : ''})`}`),
       ];
-      out({ json: { ...run, steps }, text: text.join('\n') });
+      out({ json: { ...run, steps, computed, now }, text: text.join('\n') });
     });
 
   program

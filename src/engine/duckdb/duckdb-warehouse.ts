@@ -64,6 +64,7 @@ export class DuckDBWarehouse implements Warehouse {
       CREATE TABLE IF NOT EXISTS ${META}.publication_log (
         seq BIGINT PRIMARY KEY, dataset VARCHAR NOT NULL, partition VARCHAR NOT NULL, version_id VARCHAR NOT NULL,
         previous_version_id VARCHAR, published_at TIMESTAMPTZ NOT NULL, run_id BIGINT, actor VARCHAR NOT NULL, reason VARCHAR NOT NULL);
+      ALTER TABLE ${META}.publication_log ADD COLUMN IF NOT EXISTS rollout VARCHAR;
     `);
   }
 
@@ -160,12 +161,12 @@ export class DuckDBWarehouse implements Warehouse {
         await conn.exec(`DELETE FROM ${target} WHERE ${quoteIdent(item.partitionColumn)} = ${quoteLiteral(item.partition)}`);
         await conn.exec(`INSERT INTO ${target} BY NAME SELECT * FROM ${versionTable(item.versionId)}`);
         previous.set(key, item.versionId);
-        out.push({ dataset: item.dataset, partition: item.partition, versionId: item.versionId, previousVersionId, publishedAt: at, runId: meta.runId, actor: meta.actor, reason: meta.reason, seq: seqs[k] ?? 0 });
+        out.push({ dataset: item.dataset, partition: item.partition, versionId: item.versionId, previousVersionId, publishedAt: at, runId: meta.runId, actor: meta.actor, reason: meta.reason, seq: seqs[k] ?? 0, rollout: item.rollout ?? null });
       }
       // The pointer of each partition is its last publication in this call; the log keeps all of them.
       const latest = new Map(out.map((p) => [`${p.dataset}\0${p.partition}`, p]));
       await conn.exec(`INSERT OR REPLACE INTO ${META}.publications VALUES ${[...latest.values()].map((p) => `(${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.seq})`).join(', ')}`);
-      await conn.exec(`INSERT INTO ${META}.publication_log VALUES ${out.map((p) => `(${p.seq}, ${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.previousVersionId === null ? 'NULL' : quoteLiteral(p.previousVersionId)}, ${quoteLiteral(at)}, ${meta.runId ?? 'NULL'}, ${quoteLiteral(meta.actor)}, ${quoteLiteral(meta.reason)})`).join(', ')}`);
+      await conn.exec(`INSERT INTO ${META}.publication_log (seq, dataset, partition, version_id, previous_version_id, published_at, run_id, actor, reason, rollout) VALUES ${out.map((p) => `(${p.seq}, ${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.previousVersionId === null ? 'NULL' : quoteLiteral(p.previousVersionId)}, ${quoteLiteral(at)}, ${meta.runId ?? 'NULL'}, ${quoteLiteral(meta.actor)}, ${quoteLiteral(meta.reason)}, ${p.rollout === null ? 'NULL' : quoteLiteral(p.rollout)})`).join(', ')}`);
       return out;
     });
   }
@@ -414,5 +415,6 @@ function toPublication(r: Row): Publication {
     actor: String(r['actor']),
     reason: String(r['reason']),
     seq: Number(r['seq']),
+    rollout: r['rollout'] === null || r['rollout'] === undefined ? null : String(r['rollout']),
   };
 }

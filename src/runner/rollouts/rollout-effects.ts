@@ -32,37 +32,61 @@ export class RolloutEffects {
   constructor(private readonly deps: RolloutEffectsDeps) {}
 
   async carryOut(plan: RolloutPlan, actions: readonly RolloutAction[]): Promise<void> {
+    /** Partitions this list of effects restored or re-ran (`env\0dataset\0partition`): what re-runs read. */
+    const changed = new Set<string>();
     for (const a of actions) {
       if (a.kind === 'set_flag_exposure') {
         for (const step of a.steps) {
-          await this.deps.flags.set(a.environment, this.flagOf(step).name, exposureFlagState(step, a.baseline, a.candidate, a.exposure), 'sluice', `rollout ${plan.name}: ${describeExposure(a.exposure)}`);
+          // The baseline exposure belongs to no rollout: runs pinned to it are plain baseline runs.
+          const rollout = a.exposure.mode === 'baseline' ? {} : { rollout: a.rolloutId };
+          await this.deps.flags.set(a.environment, this.flagOf(step).name, exposureFlagState(step, a.baseline, a.candidate, a.exposure), 'sluice', `rollout ${a.rolloutId}: ${describeExposure(a.exposure)}`, 'flag.set', rollout);
         }
       } else if (a.kind === 'republish') {
-        await this.republish(plan, a.items);
+        for (const k of await this.republish(plan, a.items)) changed.add(k);
       } else if (a.kind === 'rerun_downstream') {
-        for (const item of a.items) await this.rerunDownstream(item.environment, item.dataset, item.partitions, plan.name);
+        for (const item of a.items) {
+          const partitions = item.partitions.filter((p) => item.because.some((d) => changed.has(`${item.environment}\0${d}\0${p}`)));
+          await this.rerunDownstream(item.environment, item.dataset, partitions, plan.name);
+          for (const p of partitions) changed.add(`${item.environment}\0${item.dataset}\0${p}`);
+        }
       }
     }
   }
 
-  /** One publish per environment: a rollback's partitions come back together or not at all. */
-  private async republish(plan: RolloutPlan, items: Extract<RolloutAction, { kind: 'republish' }>['items']): Promise<void> {
+  /**
+   * One publish per environment, a compare-and-set on what the rollout saw: a rollback's partitions
+   * come back together or not at all, and a partition published by someone else after the decision
+   * (a later run, a manual republish) is left alone and said so. A partition already showing its
+   * baseline counts as restored, so carrying the same effects out again after a crash is harmless.
+   * Returns the partitions restored (`env\0dataset\0partition`).
+   */
+  private async republish(plan: RolloutPlan, items: Extract<RolloutAction, { kind: 'republish' }>['items']): Promise<string[]> {
+    const restored: string[] = [];
     for (const environment of [...new Set(items.map((i) => i.environment))]) {
       const w = await this.deps.warehouseFor(environment);
-      const publishItems = items
-        .filter((i) => i.environment === environment)
-        .map((item) => {
-          const ds = pipelineOfDataset(this.deps.project, item.dataset)?.datasets.get(item.dataset);
-          if (!ds) throw new SluiceError('NOT_FOUND', `rollback: unknown dataset ${item.dataset}`);
-          return { dataset: item.dataset, partitionColumn: ds.partitionColumn, partition: item.partition, versionId: item.outputVersion };
-        });
-      const pubs = await w.publish(publishItems, { runId: null, actor: 'sluice', reason: `rollback of ${plan.name}`, at: this.deps.clock.now() });
+      const current = new Map((await w.currentPublications()).map((p) => [`${p.dataset}\0${p.partition}`, p.versionId]));
+      const mine = items.filter((i) => i.environment === environment);
+      const todo = mine.filter((i) => current.get(`${i.dataset}\0${i.partition}`) === i.replaces);
+      const done = mine.filter((i) => current.get(`${i.dataset}\0${i.partition}`) === i.outputVersion);
+      const superseded = mine.filter((i) => !todo.includes(i) && !done.includes(i));
+      const publishItems = todo.map((item) => {
+        const ds = pipelineOfDataset(this.deps.project, item.dataset)?.datasets.get(item.dataset);
+        if (!ds) throw new SluiceError('NOT_FOUND', `rollback: unknown dataset ${item.dataset}`);
+        return { dataset: item.dataset, partitionColumn: ds.partitionColumn, partition: item.partition, versionId: item.outputVersion, expected: item.replaces, rollout: null };
+      });
+      const pubs = publishItems.length > 0 ? await w.publish(publishItems, { runId: null, actor: 'sluice', reason: `rollback of ${plan.name}`, at: this.deps.clock.now() }) : [];
       await this.deps.store.transaction(async () => {
         for (const p of pubs) {
           await this.deps.audit.append({ actor: 'sluice', action: 'republish', target: `dataset/${p.dataset}/${p.partition}`, reason: `rollback of ${plan.name}`, details: { environment, version: p.versionId, previous: p.previousVersionId } }, this.deps.clock.now());
         }
+        for (const s of superseded) {
+          await this.deps.audit.append({ actor: 'sluice', action: 'republish.skipped', target: `dataset/${s.dataset}/${s.partition}`, reason: `rollback of ${plan.name}: the partition was published again after the decision; the later publication stands`, details: { environment, expected: s.replaces, found: current.get(`${s.dataset}\0${s.partition}`) ?? null, baseline: s.outputVersion } }, this.deps.clock.now());
+        }
       });
+      for (const s of superseded) this.deps.log?.(`rollback of ${plan.name}: ${environment} ${s.dataset} ${s.partition} was published again after the decision (${current.get(`${s.dataset}\0${s.partition}`) ?? 'nothing'}); left as it is`);
+      for (const i of [...todo, ...done]) restored.push(`${environment}\0${i.dataset}\0${i.partition}`);
     }
+    return restored;
   }
 
   /** After promotion the candidate becomes every environment's baseline, computed alone. */

@@ -9,7 +9,7 @@ import type { RolloutAction } from '../../rollout/rollout-action.ts';
 import type { RolloutEvent } from '../../rollout/rollout-event.ts';
 import type { RolloutLogEntry } from '../../rollout/rollout-log.ts';
 import type { RolloutPlan, StepRef } from '../../rollout/rollout-plan.ts';
-import { ACTIVE_STATES, initialRolloutState, type RolloutState } from '../../rollout/rollout-state.ts';
+import { ACTIVE_STATES, ENDED_STATES, initialRolloutState, rolloutId, type RolloutState } from '../../rollout/rollout-state.ts';
 import type { MetadataStore, StoredRollout } from '../../store/metadata-store.ts';
 import type { Clock } from '../../util/clock.ts';
 import { SluiceError } from '../../util/errors.ts';
@@ -28,7 +28,10 @@ export interface RolloutServiceDeps {
 }
 
 export interface DispatchOutcome {
+  /** The plan's name. */
   readonly rollout: string;
+  /** The attempt's id. */
+  readonly id: string;
   readonly state: RolloutState;
   readonly result: ReduceResult;
 }
@@ -41,6 +44,10 @@ const EFFECTS: readonly RolloutAction['kind'][] = ['set_flag_exposure', 'republi
  * reduces, then stores the new state with its transitions, verdicts, batch and audit entries in one
  * transaction, with the effects marked pending; then the effects runner carries them out and
  * clears them. A crash between the two leaves them pending, and the next event finishes them first.
+ *
+ * A plan may run several times (a retry after a rollback, say): each start is a new attempt with
+ * its own id. Commands by name act on the latest attempt; runs report to the attempt whose exposure
+ * they pinned, so an ended attempt never sees the batches of a later one.
  */
 export class RolloutService {
   constructor(private readonly deps: RolloutServiceDeps) {}
@@ -50,31 +57,46 @@ export class RolloutService {
     return loadRolloutPlans(this.deps.project);
   }
 
-  /** The plan a rollout started with, else the one in rollouts/. */
+  /** The plan the latest attempt started with, else the one in rollouts/. */
   async plan(name: string): Promise<RolloutPlan> {
-    const stored = await this.deps.store.rollouts.get(name);
+    const stored = await this.deps.store.rollouts.latest(name);
     if (stored) return stored.plan;
     const found = findRolloutPlan(this.deps.project, name);
     if (!found) throw new SluiceError('NOT_FOUND', `no rollout plan "${name}" in rollouts/ (plans: ${this.plans().map((p) => p.name).join(', ') || 'none'})`, { field: 'rollout' });
     return found;
   }
 
+  /** The state of the latest attempt of a plan (pending when it never started). */
   async state(name: string): Promise<RolloutState> {
-    return (await this.deps.store.rollouts.get(name))?.state ?? initialRolloutState(name);
+    return (await this.deps.store.rollouts.latest(name))?.state ?? initialRolloutState(name);
   }
 
-  /** Every rollout the store knows. */
-  list(): Promise<StoredRollout[]> {
+  /** One attempt, by id. */
+  attempt(id: string): Promise<StoredRollout | undefined> {
+    return this.deps.store.rollouts.get(id);
+  }
+
+  /** The latest attempt of every plan that was started, in name order. */
+  async list(): Promise<StoredRollout[]> {
+    const latest = new Map<string, StoredRollout>();
+    for (const r of await this.deps.store.rollouts.list()) latest.set(r.name, r);
+    return [...latest.values()];
+  }
+
+  /** Every attempt of every plan. */
+  attempts(): Promise<StoredRollout[]> {
     return this.deps.store.rollouts.list();
   }
 
-  log(name: string): Promise<RolloutLogEntry[]> {
-    return this.deps.store.rollouts.log(name);
+  /** The log of the latest attempt of a plan. */
+  async log(name: string): Promise<RolloutLogEntry[]> {
+    const latest = await this.deps.store.rollouts.latest(name);
+    return latest ? this.deps.store.rollouts.log(latest.id) : [];
   }
 
   async start(name: string, actor: string, reason?: string): Promise<DispatchOutcome> {
-    const existing = await this.deps.store.rollouts.get(name);
-    if (existing && existing.state.kind !== 'pending') {
+    const existing = await this.deps.store.rollouts.latest(name);
+    if (existing && !ENDED_STATES.includes(existing.state.kind) && existing.state.kind !== 'pending') {
       throw new SluiceError('CONFLICT', `rollout ${name} was already started (it is ${existing.state.kind})`, { field: 'rollout' });
     }
     const plan = findRolloutPlan(this.deps.project, name);
@@ -90,19 +112,31 @@ export class RolloutService {
     if (conflicts.length > 0) {
       throw new SluiceError('CONFLICT', `rollout ${name} conflicts with running rollouts: ${conflicts.map((c) => JSON.stringify(c)).join('; ')}`);
     }
-    return this.dispatchWithPlan(plan, { kind: 'start', actor, ...(reason ? { reason } : {}) });
+    // A plan that ended is started again as a new attempt, with a state of its own.
+    const attempt = existing && ENDED_STATES.includes(existing.state.kind) ? existing.attempt + 1 : (existing?.attempt ?? 1);
+    const fresh = { id: rolloutId(name, attempt), name, attempt, plan, state: initialRolloutState(name, rolloutId(name, attempt)), pending: [] };
+    return this.dispatchTo(fresh, { kind: 'start', actor, ...(reason ? { reason } : {}) });
   }
 
+  /** An event for the latest attempt of a plan (commands by name: approve, pause, rollback, …). */
   async dispatch(name: string, event: RolloutEvent): Promise<DispatchOutcome> {
-    return this.dispatchWithPlan(await this.plan(name), event);
+    const latest = await this.deps.store.rollouts.latest(name);
+    if (latest) return this.dispatchTo(latest, event);
+    const plan = await this.plan(name);
+    return this.dispatchTo({ id: rolloutId(name, 1), name, attempt: 1, plan, state: initialRolloutState(name), pending: [] }, event);
   }
 
-  async dispatchWithPlan(plan: RolloutPlan, event: RolloutEvent): Promise<DispatchOutcome> {
+  /** An event for one attempt, by id (runs report to the attempt whose exposure they pinned). */
+  async dispatchToId(id: string, event: RolloutEvent): Promise<DispatchOutcome | undefined> {
+    const stored = await this.deps.store.rollouts.get(id);
+    return stored ? this.dispatchTo(stored, event) : undefined;
+  }
+
+  private async dispatchTo(attempt: Omit<StoredRollout, 'updatedAt'>, event: RolloutEvent): Promise<DispatchOutcome> {
     const { store, clock } = this.deps;
-    const name = plan.name;
-    const before = await store.rollouts.get(name);
-    if (before && before.pending.length > 0) await this.carryOut(plan, before.pending);
-    const state = (await store.rollouts.get(name))?.state ?? initialRolloutState(name);
+    const { id, name, plan } = attempt;
+    if (attempt.pending.length > 0) await this.carryOut(attempt, attempt.pending);
+    const state = (await store.rollouts.get(id))?.state ?? attempt.state;
     const now = clock.now();
     const result = reduce(state, event, { clock, plan, config: this.deps.config, observed: await this.observations(), graph: buildDatasetGraph(this.deps.project) });
     if (result.refused) {
@@ -110,24 +144,25 @@ export class RolloutService {
       throw new SluiceError(event.kind === 'approve' ? 'FORBIDDEN' : 'CONFLICT', `rollout ${name}: ${result.refused}`, { field: event.kind });
     }
     const pending = result.actions.filter((a) => EFFECTS.includes(a.kind));
+    const saved = { id, name, attempt: attempt.attempt, plan, state: result.state, pending };
     await store.transaction(async (tx) => {
-      await tx.rollouts.save({ name, plan, state: result.state, pending }, now);
-      for (const t of result.transitions) await tx.rollouts.appendLog(name, { type: 'transition', transition: t }, now);
-      if (result.verdicts.length > 0) await tx.rollouts.appendLog(name, { type: 'verdicts', verdicts: result.verdicts }, now);
-      if (result.batch) await tx.rollouts.appendLog(name, { type: 'batch', batch: result.batch }, now);
+      await tx.rollouts.save(saved, now);
+      for (const t of result.transitions) await tx.rollouts.appendLog(id, { type: 'transition', transition: t }, now);
+      if (result.verdicts.length > 0) await tx.rollouts.appendLog(id, { type: 'verdicts', verdicts: result.verdicts }, now);
+      if (result.batch) await tx.rollouts.appendLog(id, { type: 'batch', batch: result.batch }, now);
       await this.audit(result.actions);
     });
     for (const a of result.actions) if (a.kind === 'notify') this.deps.log?.(`[${a.level}] ${a.rollout}: ${a.message}`);
-    if (pending.length > 0) await this.carryOut(plan, pending);
+    if (pending.length > 0) await this.carryOut(saved, pending);
     if (result.state.kind === 'promoted' && state.kind !== 'promoted') await this.deps.effects.retireBaseline(plan);
-    return { rollout: name, state: result.state, result };
+    return { rollout: name, id, state: result.state, result };
   }
 
-  /** Carries out pending effects, then clears them from the stored rollout. */
-  private async carryOut(plan: RolloutPlan, actions: readonly RolloutAction[]): Promise<void> {
-    await this.deps.effects.carryOut(plan, actions);
-    const stored = await this.deps.store.rollouts.get(plan.name);
-    if (stored) await this.deps.store.rollouts.save({ name: plan.name, plan: stored.plan, state: stored.state, pending: [] }, this.deps.clock.now());
+  /** Carries out pending effects, then clears them from the stored attempt. */
+  private async carryOut(attempt: Omit<StoredRollout, 'updatedAt'>, actions: readonly RolloutAction[]): Promise<void> {
+    await this.deps.effects.carryOut(attempt.plan, actions);
+    const stored = await this.deps.store.rollouts.get(attempt.id);
+    if (stored) await this.deps.store.rollouts.save({ ...stored, pending: [] }, this.deps.clock.now());
   }
 
   private async audit(actions: readonly RolloutAction[]): Promise<void> {
@@ -137,13 +172,13 @@ export class RolloutService {
     }
   }
 
-  /** Other rollouts, dataset freshness and recent stage transitions, for dependency gates and staggering. */
+  /** Other rollouts (their latest attempts), dataset freshness and recent stage transitions, for dependency gates and staggering. */
   async observations(): Promise<Observations> {
     const rollouts: Record<string, { state: string; reached: readonly string[] }> = {};
     const recentTransitions: { rollout: string; environment: string; at: string }[] = [];
-    for (const r of await this.list()) {
+    for (const r of await this.attempts()) {
       rollouts[r.name] = { state: r.state.kind, reached: r.state.reached };
-      for (const e of await this.log(r.name)) {
+      for (const e of await this.deps.store.rollouts.log(r.id)) {
         const t = e.type === 'transition' ? e.transition : undefined;
         if (t?.to.environment && t.to.stage && t.from.stage !== t.to.stage) recentTransitions.push({ rollout: r.name, environment: t.to.environment, at: t.at });
       }
@@ -158,18 +193,10 @@ export class RolloutService {
     return { rollouts, datasets, recentTransitions };
   }
 
-  /** Rollouts that move a step of this pipeline and cross this environment (active, or ended and still reverting). */
-  async concerning(pipeline: string, environment: string): Promise<RolloutPlan[]> {
-    return (await this.list())
-      .filter((r) => ACTIVE_STATES.includes(r.state.kind) || r.state.kind === 'aborted' || r.state.kind === 'rolled_back')
-      .map((r) => r.plan)
-      .filter((p) => p.steps.some((s) => s.pipeline === pipeline) && p.environments.some((e) => e.name === environment));
-  }
-
   /** The timer: lets every active rollout re-judge time-based gates (soak, windows). */
   async tick(): Promise<DispatchOutcome[]> {
     const out: DispatchOutcome[] = [];
-    for (const r of await this.list()) if (ACTIVE_STATES.includes(r.state.kind)) out.push(await this.dispatchWithPlan(r.plan, { kind: 'tick' }));
+    for (const r of await this.list()) if (ACTIVE_STATES.includes(r.state.kind)) out.push(await this.dispatchTo(r, { kind: 'tick' }));
     return out;
   }
 }

@@ -1,16 +1,33 @@
-import { ACTIVE_STATES } from '../../rollout/rollout-state.ts';
+import type { BatchEvidence } from '../../rollout/gate-evidence.ts';
+import { judgeBeforePublish } from '../../rollout/judge-before-publish.ts';
+import type { RolloutPlan } from '../../rollout/rollout-plan.ts';
+import { ACTIVE_STATES, type Publication } from '../../rollout/rollout-state.ts';
+import type { PinnedFlags } from '../../store/metadata-store.ts';
 import { messageOf } from '../../util/errors.ts';
-import { gatherEvidence } from '../batch-evidence.ts';
-import { runPipeline, type RunnerDeps, type RunRequest, type RunResult } from '../run-pipeline.ts';
+import { mergeEvidence } from '../candidate-evidence.ts';
+import { runPipeline, type RunnerDeps, type RunRequest, type RunResult, type SlicedExposure } from '../run-pipeline.ts';
 import type { DispatchOutcome, RolloutService } from './rollout-service.ts';
 
+/** The rollout attempts whose flag states a run pinned. */
+export function pinnedRollouts(flags: PinnedFlags): string[] {
+  return [...new Set(Object.values(flags.exposures).flatMap((e) => (e.rollout ? [e.rollout] : [])))].sort();
+}
+
+function needsDrift(plan: RolloutPlan): boolean {
+  return plan.environments.some((e) => e.stages.some((s) => s.gates.some((g) => g.kind === 'diff' && (g.maxPsi !== undefined || g.maxKs !== undefined))));
+}
+
 /**
- * Runs a pipeline and tells every rollout that moves one of its steps: run_started when the run is
- * recorded, then batch_completed with the evidence (or run_finished when it failed).
+ * Runs a pipeline and tells the rollout attempts whose exposure it pinned (and only those):
+ * run_started when the run is recorded; for each sliced step, the candidate is judged by the
+ * attempt's before-publish gates right after it computes (a rejected candidate leaves the batch on
+ * its baseline output); then batch_completed with the evidence and what was published, or
+ * run_finished when the run failed. An attempt that ended meanwhile still hears of its own late
+ * runs (to revert a candidate publication) and of nothing else.
  */
 export async function runWithRollouts(deps: RunnerDeps & { readonly log?: (line: string) => void }, rollouts: RolloutService, req: RunRequest): Promise<{ result: RunResult; rollouts: DispatchOutcome[] }> {
-  const plans = await rollouts.concerning(req.pipeline, req.environment);
-  const stages = new Map<string, string | undefined>();
+  const pinned = new Map<string, { plan: RolloutPlan; stage?: string }>();
+  const evidence = new Map<string, BatchEvidence[]>();
   let runId: string | undefined;
   let result: RunResult;
   try {
@@ -18,49 +35,62 @@ export async function runWithRollouts(deps: RunnerDeps & { readonly log?: (line:
       ...req,
       onStarted: async (run) => {
         runId = String(run.id);
-        for (const p of plans) {
-          const st = await rollouts.state(p.name);
-          const stage = st.position?.environment === req.environment ? st.position.stageId : undefined;
-          stages.set(p.name, stage);
-          if (ACTIVE_STATES.includes(st.kind)) await rollouts.dispatchWithPlan(p, { kind: 'run_started', runId, environment: req.environment, partition: req.partition, ...(stage ? { stage } : {}) });
+        for (const id of pinnedRollouts(run.flags)) {
+          const a = await rollouts.attempt(id);
+          if (!a) continue;
+          const stage = a.state.position?.environment === req.environment ? a.state.position.stageId : undefined;
+          pinned.set(id, { plan: a.plan, ...(stage ? { stage } : {}) });
+          if (ACTIVE_STATES.includes(a.state.kind)) await rollouts.dispatchToId(id, { kind: 'run_started', runId, environment: req.environment, partition: req.partition, ...(stage ? { stage } : {}) });
         }
         await req.onStarted?.(run);
+      },
+      evidenceFor: (exposure: SlicedExposure) => {
+        const p = exposure.rollout ? pinned.get(exposure.rollout) : undefined;
+        return p ? { full: true, drift: needsDrift(p.plan) } : { full: false, drift: false };
+      },
+      judgeCandidate: async ({ exposure, evidence: e }) => {
+        const id = exposure.rollout;
+        const p = id ? pinned.get(id) : undefined;
+        if (!id || !p) return { accept: true };
+        evidence.set(id, [...(evidence.get(id) ?? []), e]);
+        const a = await rollouts.attempt(id);
+        if (!a) return { accept: true };
+        const j = judgeBeforePublish(p.plan, a.state, { environment: req.environment, ...(p.stage ? { stage: p.stage } : {}) }, e, deps.clock);
+        if (j.worst !== 'rollback' && j.worst !== 'fail') return { accept: true };
+        const bad = j.verdicts.filter((v) => v.verdict === j.worst).map((v) => `gate ${v.gate}: ${v.reason}`);
+        return { accept: false, reason: `rollout ${a.name} rejected the candidate before publish (${j.worst}): ${bad.join('; ')}` };
       },
     });
   } catch (e) {
     if (runId !== undefined) {
-      for (const p of plans) {
-        const id = runId;
-        if ((await rollouts.state(p.name)).inFlight.some((f) => f.runId === id)) await rollouts.dispatchWithPlan(p, { kind: 'run_finished', runId: id, success: false, error: messageOf(e) });
+      const id = runId;
+      for (const rollout of pinned.keys()) {
+        if ((await rollouts.attempt(rollout))?.state.inFlight.some((f) => f.runId === id)) await rollouts.dispatchToId(rollout, { kind: 'run_finished', runId: id, success: false, error: messageOf(e) });
       }
     }
     throw e;
   }
   const outcomes: DispatchOutcome[] = [];
   const pipeline = deps.project.pipelines.get(req.pipeline);
-  for (const p of plans) {
+  for (const [id, p] of pinned) {
     if (!pipeline) continue;
-    const needsDrift = p.environments.some((e) => e.stages.some((s) => s.gates.some((g) => g.kind === 'diff' && (g.maxPsi !== undefined || g.maxKs !== undefined))));
-    const gathered = await gatherEvidence({ project: deps.project, warehouse: deps.warehouse, clock: deps.clock }, pipeline, p.steps, result.steps, { drift: needsDrift });
-    const { evidence, success } = gathered;
-    let publications = gathered.publications;
-    const stage = stages.get(p.name);
-    const current = await rollouts.state(p.name);
-    const active = ACTIVE_STATES.includes(current.kind);
-    // After an abort or rollback only a late candidate publication still matters (it gets reverted),
-    // and a baseline run that republished a partition the candidate touched: the reducer must know,
-    // or a later rollback would publish the older baseline output over this newer one.
-    if (!active && !publications.some((x) => x.candidateRows)) {
-      publications = result.publications
-        .filter((x) => current.published.some((q) => q.candidateRows && q.environment === req.environment && q.dataset === x.dataset && q.partition === x.partition))
-        .map((x) => ({ dataset: x.dataset, partition: x.partition, outputVersion: x.versionId, baselineOutputVersion: x.versionId, candidateRows: false }));
-      if (publications.length === 0) continue;
+    const mine = result.steps.filter((o) => o.exposure.rollout === id && o.exposure.kind === 'sliced' && o.baselineOutput && o.output);
+    const publications: Publication[] = [];
+    for (const o of mine) {
+      for (const d of pipeline.datasets.values()) {
+        if (d.step !== o.step || !o.output || !o.baselineOutput) continue;
+        if (!result.publications.some((x) => x.dataset === d.name)) continue;
+        publications.push({ dataset: d.name, partition: o.output.partition, outputVersion: o.output.id, baselineOutputVersion: o.baselineOutput.id, candidateRows: o.output.id !== o.baselineOutput.id });
+      }
     }
+    const parts = evidence.get(id) ?? mine.flatMap((o) => (o.evidence ? [o.evidence] : []));
+    const success = mine.every((o) => o.candidateOutput !== undefined && !o.candidateError);
     try {
-      outcomes.push(await rollouts.dispatchWithPlan(p, { kind: 'batch_completed', runId: String(result.run.id), environment: req.environment, partition: req.partition, ...(stage ? { stage } : {}), success, evidence, publications }));
+      const out = await rollouts.dispatchToId(id, { kind: 'batch_completed', runId: String(result.run.id), environment: req.environment, partition: req.partition, ...(p.stage ? { stage: p.stage } : {}), success, evidence: mergeEvidence(parts), publications });
+      if (out) outcomes.push(out);
     } catch (e) {
-      if (active) throw e;
-      deps.log?.(`rollout ${p.name}: ${messageOf(e)}`);
+      deps.log?.(`rollout ${id}: ${messageOf(e)}`);
+      if (ACTIVE_STATES.includes((await rollouts.attempt(id))?.state.kind ?? 'pending')) throw e;
     }
   }
   return { result, rollouts: outcomes };

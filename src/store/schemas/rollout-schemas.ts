@@ -144,6 +144,7 @@ const position: v.GenericSchema<unknown, StagePosition> = v.object({ env: num, s
 const pendingMove = { target: v.union([v.literal('promoted'), position]), override: v.boolean() };
 const common = {
   rollout: str,
+  id: str,
   startedBy: v.optional(str),
   startedAt: v.optional(str),
   position: v.optional(position),
@@ -170,7 +171,7 @@ export const rolloutStateSchema: v.GenericSchema<unknown, RolloutState> = v.vari
 ]);
 
 export const rolloutActionSchema: v.GenericSchema<unknown, RolloutAction> = v.variant('kind', [
-  v.object({ kind: v.literal('set_flag_exposure'), rollout: str, environment: str, steps: v.array(stepRef), baseline: str, candidate: str, exposure }),
+  v.object({ kind: v.literal('set_flag_exposure'), rollout: str, rolloutId: str, environment: str, steps: v.array(stepRef), baseline: str, candidate: str, exposure }),
   v.object({ kind: v.literal('republish'), rollout: str, items: v.array(republishItem) }),
   v.object({ kind: v.literal('rerun_downstream'), rollout: str, items: v.array(rerunItem) }),
   v.object({ kind: v.literal('notify'), rollout: str, level: v.picklist(['info', 'warn', 'error']), message: str }),

@@ -7,8 +7,8 @@ import { jsonNumber } from './json-number.ts';
 const str = v.string();
 
 const exposure: v.GenericSchema<unknown, StepExposure> = v.variant('kind', [
-  v.object({ kind: v.literal('single'), step: str, version: str, flag: v.optional(str), reason: str }),
-  v.object({ kind: v.literal('sliced'), step: str, baseline: str, candidate: str, percent: jsonNumber, salt: str, sliceKey: v.optional(str), flag: str, reason: str }),
+  v.object({ kind: v.literal('single'), step: str, version: str, flag: v.optional(str), rollout: v.optional(str), reason: str }),
+  v.object({ kind: v.literal('sliced'), step: str, baseline: str, candidate: str, percent: jsonNumber, salt: str, sliceKey: v.optional(str), flag: str, rollout: v.optional(str), reason: str }),
 ]);
 
 export const pinnedFlagsSchema: v.GenericSchema<unknown, PinnedFlags> = v.object({ snapshot: flagSnapshotSchema, exposures: v.record(v.string(), exposure) });

@@ -31,4 +31,11 @@ export const MIGRATIONS: readonly string[] = [
      name TEXT PRIMARY KEY, plan TEXT NOT NULL, state TEXT NOT NULL, updated_at TEXT NOT NULL);
    CREATE TABLE rollout_transitions (
      rollout TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, transition TEXT NOT NULL, PRIMARY KEY (rollout, seq));`,
+  // Rollouts are kept per attempt: a plan may be started again after it ended. Existing rollouts
+  // become attempt 1, whose id is the plan's name (the id their log entries already use).
+  `CREATE TABLE rollout_attempts (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, attempt INTEGER NOT NULL, plan TEXT NOT NULL, state TEXT NOT NULL,
+     updated_at TEXT NOT NULL, UNIQUE (name, attempt));
+   INSERT INTO rollout_attempts SELECT name, name, 1, plan, json_set(state, '$.state.id', name), updated_at FROM rollouts;
+   DROP TABLE rollouts;`,
 ];

@@ -12,6 +12,7 @@ import type {
   RunStore,
   Stores,
   StepRunRecord,
+  StoredRollout,
   RunRecord,
 } from '../metadata-store.ts';
 import { decodeJson } from '../schemas/decode.ts';
@@ -266,38 +267,45 @@ function profileStore(h: SqliteHandle): ProfileStore {
 const storedStateSchema = v.object({ state: rolloutStateSchema, pending: v.array(rolloutActionSchema) });
 
 function rolloutStore(h: SqliteHandle): RolloutStore {
-  const toRollout = (x: SqlRow) => {
-    const name = text(x['name']);
-    const { state, pending } = decodeJson(storedStateSchema, x['state'], `rollout ${name} state`);
-    return { name, plan: decodeJson(rolloutPlanSchema, x['plan'], `rollout ${name} plan`), state, pending, updatedAt: text(x['updated_at']) };
+  const toRollout = (x: SqlRow): StoredRollout => {
+    const id = text(x['id']);
+    const { state, pending } = decodeJson(storedStateSchema, x['state'], `rollout ${id} state`);
+    return { id, name: text(x['name']), attempt: Number(x['attempt']), plan: decodeJson(rolloutPlanSchema, x['plan'], `rollout ${id} plan`), state, pending, updatedAt: text(x['updated_at']) };
   };
   return {
     save: (r, at) =>
       h.run((db) => {
-        db.prepare(`INSERT INTO rollouts VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET plan = excluded.plan, state = excluded.state, updated_at = excluded.updated_at`).run(
+        db.prepare(`INSERT INTO rollout_attempts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET plan = excluded.plan, state = excluded.state, updated_at = excluded.updated_at`).run(
+          r.id,
           r.name,
+          r.attempt,
           JSON.stringify(r.plan),
           JSON.stringify({ state: r.state, pending: r.pending }),
           at.toISOString(),
         );
       }),
-    get: (name) =>
+    get: (id) =>
       h.run((db) => {
-        const x = db.prepare(`SELECT * FROM rollouts WHERE name = ?`).get(name) as SqlRow | undefined;
+        const x = db.prepare(`SELECT * FROM rollout_attempts WHERE id = ?`).get(id) as SqlRow | undefined;
         return x ? toRollout(x) : undefined;
       }),
-    list: () => h.run((db) => (db.prepare(`SELECT * FROM rollouts ORDER BY name`).all() as SqlRow[]).map(toRollout)),
-    appendLog: (rollout, entry, at) =>
+    latest: (name) =>
       h.run((db) => {
-        const last = db.prepare(`SELECT max(seq) AS s FROM rollout_transitions WHERE rollout = ?`).get(rollout) as { s: number | null };
+        const x = db.prepare(`SELECT * FROM rollout_attempts WHERE name = ? ORDER BY attempt DESC LIMIT 1`).get(name) as SqlRow | undefined;
+        return x ? toRollout(x) : undefined;
+      }),
+    list: () => h.run((db) => (db.prepare(`SELECT * FROM rollout_attempts ORDER BY name, attempt`).all() as SqlRow[]).map(toRollout)),
+    appendLog: (id, entry, at) =>
+      h.run((db) => {
+        const last = db.prepare(`SELECT max(seq) AS s FROM rollout_transitions WHERE rollout = ?`).get(id) as { s: number | null };
         const seq = (last.s ?? 0) + 1;
-        db.prepare(`INSERT INTO rollout_transitions VALUES (?, ?, ?, ?)`).run(rollout, seq, at.toISOString(), JSON.stringify(entry));
+        db.prepare(`INSERT INTO rollout_transitions VALUES (?, ?, ?, ?)`).run(id, seq, at.toISOString(), JSON.stringify(entry));
         return seq;
       }),
-    log: (rollout) =>
+    log: (id) =>
       h.run((db) =>
-        (db.prepare(`SELECT seq, transition FROM rollout_transitions WHERE rollout = ? ORDER BY seq`).all(rollout) as SqlRow[]).map((x) =>
-          decodeJson(rolloutLogEntrySchema, x['transition'], `rollout ${rollout} log entry ${Number(x['seq'])}`),
+        (db.prepare(`SELECT seq, transition FROM rollout_transitions WHERE rollout = ? ORDER BY seq`).all(id) as SqlRow[]).map((x) =>
+          decodeJson(rolloutLogEntrySchema, x['transition'], `rollout ${id} log entry ${Number(x['seq'])}`),
         ),
       ),
   };
