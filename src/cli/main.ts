@@ -4,6 +4,7 @@ import { registerCoreCommands } from './commands/core-commands.ts';
 import { registerFlagCommands } from './commands/flags-commands.ts';
 import { registerQualityCommands } from './commands/quality-commands.ts';
 import { registerRolloutCommands } from './commands/rollout-commands.ts';
+import { registerPlanCommand } from './commands/plan-command.ts';
 
 export interface GlobalOptions {
   readonly project: string;
@@ -24,6 +25,7 @@ export function buildProgram(emit: (r: CommandResult, opts: GlobalOptions) => vo
   registerFlagCommands(program, emit);
   registerQualityCommands(program, emit);
   registerRolloutCommands(program, emit);
+  registerPlanCommand(program, emit);
   return program;
 }
 

@@ -28,6 +28,9 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
  */
 export const EXIT_ROLLOUT_ACTED = 11;
 
+/** `plan`: the deployed state differs from the project files (other than rollouts in progress). */
+export const EXIT_PLAN_DIFFERS = 12;
+
 export function renderError(e: unknown, json: boolean): { text: string; code: number } {
   if (isSluiceError(e)) {
     if (json) return { text: JSON.stringify({ error: e.toJSON() }, null, 2), code: EXIT_CODES[e.code] };

@@ -53,8 +53,9 @@ class Harness {
   ) {
     this.state = initialRolloutState(plan.name);
   }
+  environments?: readonly string[];
   send(event: RolloutEvent): ReduceResult {
-    const r = reduce(this.state, event, { clock: this.clock, plan: this.plan, config: this.config, observed: this.observed, graph: GRAPH });
+    const r = reduce(this.state, event, { clock: this.clock, plan: this.plan, config: this.config, observed: this.observed, graph: GRAPH, ...(this.environments ? { environments: this.environments } : {}) });
     this.state = r.state;
     this.results.push(r);
     return r;
@@ -152,8 +153,22 @@ describe('reducer: start and automatic promotion', () => {
     const r = h.batch();
     assert.equal(h.where, 'promoted prod/full');
     assert.deepEqual(h.state.exposures, { dev: { mode: 'full' }, prod: { mode: 'full' } });
-    assert.match(r.transitions[0]?.reason ?? '', /v2 is now the baseline everywhere/);
+    assert.match(r.transitions[0]?.reason ?? '', /v2 is now the baseline in dev, prod$/);
     assert.match(h.send({ kind: 'rollback', actor: 'bob', reason: 'x' }).refused ?? '', /cannot roll back: the rollout is promoted/);
+  });
+
+  test('promotion says which environments run the candidate and which, outside the plan, still run the baseline', () => {
+    const h = new Harness();
+    h.environments = ['dev', 'test', 'stage', 'prod'];
+    toDevFull(h);
+    h.batch();
+    h.send({ kind: 'approve', actor: 'bob' });
+    h.batch();
+    const r = h.batch();
+    assert.equal(h.where, 'promoted prod/full');
+    assert.match(r.transitions[0]?.reason ?? '', /v2 is now the baseline in dev, prod; test, stage \(not in the plan\) still run v1$/);
+    const note = r.actions.find((a) => a.kind === 'notify');
+    assert.match(note?.kind === 'notify' ? note.message : '', /test, stage \(not in the plan\) still run v1/);
   });
 });
 

@@ -51,6 +51,8 @@ export type ReduceContext = {
   readonly observed?: Observations;
   /** dataset -> datasets that read it, for rollback's downstream re-runs. */
   readonly graph?: DatasetGraph;
+  /** Every environment of the project, so promotion can say which ones still run the baseline. */
+  readonly environments?: readonly string[];
 };
 
 export type ReduceResult = {
@@ -285,9 +287,12 @@ class Reduction {
   }
 
   private finish(actor: string, event: RolloutEvent['kind'], reason: string, evidence: readonly GateVerdict[]): void {
-    this.allFlagsTo({ mode: 'full' }, actor, this.plan.environments.map((e) => e.name));
-    this.move({ ...common(this.s), kind: 'promoted' }, actor, event, `${reason}; ${this.plan.candidate} is now the baseline everywhere`, evidence);
-    this.notify('info', `${this.plan.name} promoted: ${this.plan.candidate} is live everywhere`);
+    const covered = this.plan.environments.map((e) => e.name);
+    this.allFlagsTo({ mode: 'full' }, actor, covered);
+    const others = (this.ctx.environments ?? []).filter((e) => !covered.includes(e));
+    const where = `${this.plan.candidate} is now the baseline in ${covered.join(', ')}${others.length ? `; ${others.join(', ')} (not in the plan) still run ${this.plan.baseline}` : ''}`;
+    this.move({ ...common(this.s), kind: 'promoted' }, actor, event, `${reason}; ${where}`, evidence);
+    this.notify('info', `${this.plan.name} promoted: ${where}`);
   }
 
   // ---- gates ---------------------------------------------------------------------------------

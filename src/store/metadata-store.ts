@@ -159,6 +159,8 @@ export interface CheckResultRecord {
 export interface CheckResultStore {
   record(r: CheckResultRecord): Promise<void>;
   forRun(runId: number): Promise<CheckResultRecord[]>;
+  /** The newest results stored for a dataset by runs of an environment. */
+  latest(environment: string, dataset: string): Promise<CheckResultRecord | undefined>;
 }
 
 export interface ProfileRecord {

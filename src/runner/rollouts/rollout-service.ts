@@ -138,7 +138,7 @@ export class RolloutService {
     if (attempt.pending.length > 0) await this.carryOut(attempt, attempt.pending);
     const state = (await store.rollouts.get(id))?.state ?? attempt.state;
     const now = clock.now();
-    const result = reduce(state, event, { clock, plan, config: this.deps.config, observed: await this.observations(), graph: buildDatasetGraph(this.deps.project) });
+    const result = reduce(state, event, { clock, plan, config: this.deps.config, observed: await this.observations(), graph: buildDatasetGraph(this.deps.project), environments: this.deps.project.environments });
     if (result.refused) {
       await this.audit(result.actions);
       throw new SluiceError(event.kind === 'approve' ? 'FORBIDDEN' : 'CONFLICT', `rollout ${name}: ${result.refused}`, { field: event.kind });

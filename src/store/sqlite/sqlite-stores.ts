@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { SluiceError } from '../../util/errors.ts';
 import type {
   AuditEntry,
+  CheckResultRecord,
   AuditLogStore,
   CheckResultStore,
   FlagRevisionStore,
@@ -224,21 +225,27 @@ function flagRevisionStore(h: SqliteHandle): FlagRevisionStore {
 }
 
 function checkResultStore(h: SqliteHandle): CheckResultStore {
+  const toRecord = (x: SqlRow): CheckResultRecord => {
+    const runId = Number(x['run_id']);
+    return {
+      runId,
+      dataset: text(x['dataset']),
+      partition: text(x['partition']),
+      versionId: text(x['version_id']),
+      results: decodeJson(storedCheckResultsSchema, x['results'], `check results of run ${runId} (${text(x['version_id'])})`),
+    };
+  };
   return {
+    latest: (environment, dataset) =>
+      h.run((db) => {
+        const x = db.prepare(`SELECT c.* FROM check_results c JOIN runs r ON r.id = c.run_id WHERE r.environment = ? AND c.dataset = ? ORDER BY c.run_id DESC LIMIT 1`).get(environment, dataset) as SqlRow | undefined;
+        return x ? toRecord(x) : undefined;
+      }),
     record: (r) =>
       h.run((db) => {
         db.prepare(`INSERT OR REPLACE INTO check_results VALUES (?, ?, ?, ?, ?)`).run(r.runId, r.dataset, r.partition, r.versionId, JSON.stringify(r.results));
       }),
-    forRun: (runId) =>
-      h.run((db) =>
-        (db.prepare(`SELECT * FROM check_results WHERE run_id = ? ORDER BY rowid`).all(runId) as SqlRow[]).map((x) => ({
-          runId,
-          dataset: text(x['dataset']),
-          partition: text(x['partition']),
-          versionId: text(x['version_id']),
-          results: decodeJson(storedCheckResultsSchema, x['results'], `check results of run ${runId} (${text(x['version_id'])})`),
-        })),
-      ),
+    forRun: (runId) => h.run((db) => (db.prepare(`SELECT * FROM check_results WHERE run_id = ? ORDER BY rowid`).all(runId) as SqlRow[]).map(toRecord)),
   };
 }
 
