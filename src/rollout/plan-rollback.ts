@@ -16,6 +16,8 @@ export type TouchedPartition = {
   readonly publishedOutputVersion: string;
   /** The baseline output version computed in the same run. */
   readonly baselineOutputVersion: string;
+  /** Every candidate-bearing output the rollout published for this partition, with its run's baseline. */
+  readonly candidates?: readonly { readonly outputVersion: string; readonly baselineOutputVersion: string; readonly runId: string }[];
 };
 
 /** dataset -> datasets that read it (directly). */
@@ -30,6 +32,12 @@ export type RepublishItem = {
   /** The version it replaces; kept, not deleted. */
   readonly replaces: string;
   readonly runId: string;
+  /**
+   * Other candidate-bearing outputs of the rollout for this partition, each with the baseline that
+   * restores it: when one of them is showing (a manual republish brought it back), that one is
+   * reverted instead. Anything else showing is not the rollout's data and is left alone.
+   */
+  readonly alternatives?: readonly { readonly replaces: string; readonly outputVersion: string }[];
 };
 
 export type RerunItem = {
@@ -116,7 +124,8 @@ export function planRollback(input: PlanRollbackInput): RollbackPlan {
         const parts = [...own].sort();
         for (const p of parts) {
           const t = mine.find((x) => x.dataset === d && x.partition === p) as TouchedPartition;
-          republish.push({ environment, dataset: d, partition: p, outputVersion: t.baselineOutputVersion, replaces: t.publishedOutputVersion, runId: t.runId });
+          const alternatives = (t.candidates ?? []).filter((c) => c.outputVersion !== t.publishedOutputVersion).map((c) => ({ replaces: c.outputVersion, outputVersion: c.baselineOutputVersion }));
+          republish.push({ environment, dataset: d, partition: p, outputVersion: t.baselineOutputVersion, replaces: t.publishedOutputVersion, runId: t.runId, ...(alternatives.length ? { alternatives } : {}) });
         }
         reverted.push({ environment, dataset: d, partitions: parts });
       }

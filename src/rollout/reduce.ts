@@ -342,7 +342,15 @@ class Reduction {
   private recordPublications(runId: string, environment: string, pubs: readonly { dataset: string; partition: string; outputVersion: string; baselineOutputVersion: string; candidateRows: boolean }[]): void {
     if (pubs.length === 0) return;
     const key = (p: { dataset: string; partition: string }, env: string): string => JSON.stringify([env, p.dataset, p.partition]);
-    const incoming = new Map(pubs.map((p) => [key(p, environment), { ...p, environment, runId, at: this.at } satisfies PublishedPartition]));
+    const before = new Map(this.s.published.map((p) => [key(p, p.environment), p]));
+    const incoming = new Map(
+      pubs.map((p) => {
+        const k = key(p, environment);
+        const seen = before.get(k)?.candidates ?? [];
+        const candidates = p.candidateRows && !seen.some((c) => c.outputVersion === p.outputVersion) ? [...seen, { outputVersion: p.outputVersion, baselineOutputVersion: p.baselineOutputVersion, runId }] : seen;
+        return [k, { ...p, environment, runId, at: this.at, ...(candidates.length ? { candidates } : {}) } satisfies PublishedPartition];
+      }),
+    );
     const kept = this.s.published.filter((p) => !incoming.has(key(p, p.environment)));
     this.s = { ...this.s, published: [...kept, ...incoming.values()] };
     // A candidate publication after the rollback finished (a run nobody reported as started): revert it now.
@@ -398,15 +406,18 @@ class Reduction {
   }
 
   private completeRollback(actor: string, event: RolloutEvent['kind'], reason: string, evidence: readonly GateVerdict[]): void {
-    const touched = this.s.published.filter((p) => p.candidateRows);
+    // Partitions showing candidate rows, and those where an earlier candidate output of this rollout
+    // could be showing again (a manual republish): the effect restores whichever one is.
+    const touched = this.s.published.filter((p) => p.candidateRows || (p.candidates?.length ?? 0) > 0);
     const plan = this.revert(touched, actor, reason);
-    const summary = plan.republish.length === 0 ? 'nothing to republish: no partition shows candidate rows' : `republished ${plan.republish.length} partition(s) from baseline output${plan.rerun.length ? `, re-running ${plan.rerun.length} downstream dataset(s)` : ''}`;
+    const showing = touched.filter((p) => p.candidateRows).length;
+    const summary = showing === 0 ? 'nothing to republish: no partition shows candidate rows' : `republished ${showing} partition(s) from baseline output${plan.rerun.length ? `, re-running ${plan.rerun.length} downstream dataset(s)` : ''}`;
     this.move({ ...common(this.s), kind: 'rolled_back', reason, rollback: plan }, actor, event, `${reason}; ${summary}`, evidence);
     this.notify('warn', `${this.plan.name} rolled back: ${reason}; ${summary}`);
   }
 
   private revert(partitions: readonly PublishedPartition[], actor: string, reason: string): ReturnType<typeof planRollback> {
-    const touched: TouchedPartition[] = partitions.map((p) => ({ environment: p.environment, dataset: p.dataset, partition: p.partition, runId: p.runId, publishedOutputVersion: p.outputVersion, baselineOutputVersion: p.baselineOutputVersion }));
+    const touched: TouchedPartition[] = partitions.map((p) => ({ environment: p.environment, dataset: p.dataset, partition: p.partition, runId: p.runId, publishedOutputVersion: p.outputVersion, baselineOutputVersion: p.baselineOutputVersion, ...(p.candidates ? { candidates: p.candidates } : {}) }));
     const plan = planRollback({ touched, graph: this.ctx.graph ?? {} });
     if (plan.republish.length > 0) {
       this.actions.push({ kind: 'republish', rollout: this.plan.name, items: plan.republish });

@@ -22,8 +22,20 @@ export type Publication = {
   readonly candidateRows: boolean;
 };
 
-/** The controller's view of the latest publication of a partition it has seen. */
-export type PublishedPartition = Publication & { readonly environment: string; readonly runId: string; readonly at: string };
+/** A candidate-bearing output this rollout published for a partition, with the baseline of the same run. */
+export type CandidatePublication = { readonly outputVersion: string; readonly baselineOutputVersion: string; readonly runId: string };
+
+/**
+ * The controller's view of the latest publication of a partition it has seen, and every
+ * candidate-bearing output it ever published there (any of them may be showing again after a
+ * manual republish; a rollback restores whichever is).
+ */
+export type PublishedPartition = Publication & {
+  readonly environment: string;
+  readonly runId: string;
+  readonly at: string;
+  readonly candidates?: readonly CandidatePublication[];
+};
 
 export type InFlightRun = {
   readonly runId: string;

@@ -66,13 +66,26 @@ export class RolloutEffects {
       const w = await this.deps.warehouseFor(environment);
       const current = new Map((await w.currentPublications()).map((p) => [`${p.dataset}\0${p.partition}`, p.versionId]));
       const mine = items.filter((i) => i.environment === environment);
-      const todo = mine.filter((i) => current.get(`${i.dataset}\0${i.partition}`) === i.replaces);
-      const done = mine.filter((i) => current.get(`${i.dataset}\0${i.partition}`) === i.outputVersion);
-      const superseded = mine.filter((i) => !todo.includes(i) && !done.includes(i));
-      const publishItems = todo.map((item) => {
+      // What each item restores: the baseline of whichever of the rollout's candidate outputs is showing.
+      const decide = (i: (typeof mine)[number]): { restore: string; replaces: string } | 'done' | 'unchanged' | 'superseded' => {
+        const shown = current.get(`${i.dataset}\0${i.partition}`);
+        // Its latest publication carried no candidate rows and still shows: nothing to restore.
+        if (i.replaces === i.outputVersion && shown === i.outputVersion) return 'unchanged';
+        if (shown === i.replaces) return { restore: i.outputVersion, replaces: i.replaces };
+        const alt = i.alternatives?.find((a) => a.replaces === shown);
+        if (alt) return { restore: alt.outputVersion, replaces: alt.replaces };
+        if (shown === i.outputVersion || i.alternatives?.some((a) => a.outputVersion === shown)) return 'done';
+        return 'superseded';
+      };
+      const decisions = mine.map((i) => ({ item: i, d: decide(i) }));
+      const todo = decisions.flatMap((x) => (typeof x.d === 'object' ? [{ item: x.item, ...x.d }] : []));
+      const done = decisions.filter((x) => x.d === 'done').map((x) => x.item);
+      // A partition that never showed candidate rows of this rollout and shows something else now was not its data.
+      const superseded = decisions.filter((x) => x.d === 'superseded' && x.item.replaces !== x.item.outputVersion).map((x) => x.item);
+      const publishItems = todo.map(({ item, restore, replaces }) => {
         const ds = pipelineOfDataset(this.deps.project, item.dataset)?.datasets.get(item.dataset);
         if (!ds) throw new SluiceError('NOT_FOUND', `rollback: unknown dataset ${item.dataset}`);
-        return { dataset: item.dataset, partitionColumn: ds.partitionColumn, partition: item.partition, versionId: item.outputVersion, expected: item.replaces, rollout: null };
+        return { dataset: item.dataset, partitionColumn: ds.partitionColumn, partition: item.partition, versionId: restore, expected: replaces, rollout: null };
       });
       const pubs = publishItems.length > 0 ? await w.publish(publishItems, { runId: null, actor: 'sluice', reason: `rollback of ${plan.name}`, at: this.deps.clock.now() }) : [];
       await this.deps.store.transaction(async () => {
@@ -84,7 +97,7 @@ export class RolloutEffects {
         }
       });
       for (const s of superseded) this.deps.log?.(`rollback of ${plan.name}: ${environment} ${s.dataset} ${s.partition} was published again after the decision (${current.get(`${s.dataset}\0${s.partition}`) ?? 'nothing'}); left as it is`);
-      for (const i of [...todo, ...done]) restored.push(`${environment}\0${i.dataset}\0${i.partition}`);
+      for (const i of [...todo.map((x) => x.item), ...done]) restored.push(`${environment}\0${i.dataset}\0${i.partition}`);
     }
     return restored;
   }

@@ -130,7 +130,7 @@ const eventKind = v.picklist(['start', 'run_started', 'run_finished', 'batch_com
 const statePoint = v.object({ state: stateKind, environment: v.optional(str), stage: v.optional(str) });
 export const transitionSchema: v.GenericSchema<unknown, Transition> = v.object({ rollout: str, at: str, actor: str, event: eventKind, from: statePoint, to: statePoint, reason: str, evidence: v.array(gateVerdictSchema) });
 
-const republishItem = v.object({ environment: str, dataset: str, partition: str, outputVersion: str, replaces: str, runId: str });
+const republishItem = v.object({ environment: str, dataset: str, partition: str, outputVersion: str, replaces: str, runId: str, alternatives: v.optional(v.array(v.object({ replaces: str, outputVersion: str }))) });
 const rerunItem = v.object({ environment: str, dataset: str, partitions: strs, because: strs });
 const rollbackPlan: v.GenericSchema<unknown, RollbackPlan> = v.object({
   republish: v.array(republishItem),
@@ -153,7 +153,7 @@ const common = {
   batches: v.array(batchRecordSchema),
   approvals: v.array(v.object({ actor: str, at: str, reason: v.optional(str) })),
   inFlight: v.array(v.object({ runId: str, environment: str, partition: str, stage: v.optional(str), startedAt: str })),
-  published: v.array(v.object({ dataset: str, partition: str, outputVersion: str, baselineOutputVersion: str, candidateRows: v.boolean(), environment: str, runId: str, at: str })),
+  published: v.array(v.object({ dataset: str, partition: str, outputVersion: str, baselineOutputVersion: str, candidateRows: v.boolean(), environment: str, runId: str, at: str, candidates: v.optional(v.array(v.object({ outputVersion: str, baselineOutputVersion: str, runId: str }))) })),
   exposures: v.record(v.string(), exposure),
   reached: strs,
   updatedAt: v.optional(str),
