@@ -73,7 +73,7 @@ describe('rollout report', () => {
     assert.match(md, /\| prod \| canary-10 \| .* \| rolled_back prod\/canary-10 \| 1 \| 0 \| 0 \/ 0 \/ 0 \/ 1 \|/);
     assert.match(md, /republished `r3:v1` \(baseline of run r3\) over `r3:mix`/);
     assert.match(md, /\*\*bob\*\* pause at .*: lunch/);
-    assert.match(md, /ROLLBACK `checks` \(checks\): check\(s\) failed on the candidate: refunds_kept/);
+    assert.match(md, /ROLLBACK `checks` \(checks, before publish\): check\(s\) failed on the candidate: refunds_kept/);
     assert.match(md, /Nothing was deleted/);
   });
 });

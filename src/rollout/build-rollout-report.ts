@@ -3,8 +3,10 @@ import type { GateVerdict, VerdictKind } from './gate-verdict.ts';
 import type { RollbackPlan } from './plan-rollback.ts';
 import type { RolloutState, StateKind } from './rollout-state.ts';
 import type { StatePoint, Transition } from './transition.ts';
+import { gatePhase, type GatePhase } from './judge-before-publish.ts';
+import type { RolloutPlan } from './rollout-plan.ts';
 
-export type ReportVerdict = Pick<GateVerdict, 'gate' | 'gateKind' | 'verdict' | 'reason' | 'inputs'>;
+export type ReportVerdict = Pick<GateVerdict, 'gate' | 'gateKind' | 'verdict' | 'reason' | 'inputs' | 'judged'>;
 
 export type ReportEntry =
   | { readonly kind: 'transition'; readonly at: string; readonly actor: string; readonly event: string; readonly from: StatePoint; readonly to: StatePoint; readonly reason: string; readonly evidence: readonly ReportVerdict[] }
@@ -34,9 +36,11 @@ export type RolloutReport = {
   readonly people: readonly { readonly actor: string; readonly did: readonly string[] }[];
   /** What a rollback reverted, when the rollout ended rolled back. */
   readonly reverted?: Pick<RollbackPlan, 'republish' | 'rerun' | 'reverted'>;
+  /** Every gate of the plan and when it is judged (before a batch is published, or after). */
+  readonly gates?: readonly { readonly environment: string; readonly stage: string; readonly gate: string; readonly kind: string; readonly judged: GatePhase }[];
 };
 
-const slim = (v: GateVerdict): ReportVerdict => ({ gate: v.gate, gateKind: v.gateKind, verdict: v.verdict, reason: v.reason, inputs: v.inputs });
+const slim = (v: GateVerdict): ReportVerdict => ({ gate: v.gate, gateKind: v.gateKind, verdict: v.verdict, reason: v.reason, inputs: v.inputs, ...(v.judged ? { judged: v.judged } : {}) });
 const ENDS: readonly StateKind[] = ['promoted', 'rolled_back', 'aborted'];
 
 /**
@@ -45,7 +49,7 @@ const ENDS: readonly StateKind[] = ['promoted', 'rolled_back', 'aborted'];
  * did what. Inputs are what the store kept: transitions, batches and verdicts (any order);
  * `state` adds what a rollback reverted.
  */
-export function buildRolloutReport(transitions: readonly Transition[], batches: readonly BatchRecord[], verdicts: readonly GateVerdict[], state?: RolloutState): RolloutReport {
+export function buildRolloutReport(transitions: readonly Transition[], batches: readonly BatchRecord[], verdicts: readonly GateVerdict[], state?: RolloutState, plan?: RolloutPlan): RolloutReport {
   const ts = [...transitions].sort((a, b) => a.at.localeCompare(b.at));
   const first = ts[0];
   const last = ts[ts.length - 1];
@@ -100,5 +104,6 @@ export function buildRolloutReport(transitions: readonly Transition[], batches: 
     timeline,
     people: [...people].map(([actor, list]) => ({ actor, did: list })),
     ...(state?.kind === 'rolled_back' ? { reverted: { republish: state.rollback.republish, rerun: state.rollback.rerun, reverted: state.rollback.reverted } } : {}),
+    ...(plan ? { gates: plan.environments.flatMap((e) => e.stages.flatMap((s) => s.gates.map((g) => ({ environment: e.name, stage: s.id, gate: g.id, kind: g.kind, judged: gatePhase(g) })))) } : {}),
   };
 }

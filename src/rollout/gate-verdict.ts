@@ -15,6 +15,8 @@ export type GateVerdict = {
   readonly at: string;
   readonly environment?: string;
   readonly stage?: string;
+  /** When the gate is judged: on a batch's outputs before they are published, or after. */
+  readonly judged?: 'before publish' | 'after publish';
 };
 
 /** What an evaluator decides before the gate's `on_fail` turns `failed` into fail or rollback. */

@@ -46,7 +46,7 @@ export function gatePhase(g: GateSpec): GatePhase {
 export function judgeBeforePublish(
   plan: RolloutPlan,
   state: RolloutState,
-  pinned: { readonly environment: string; readonly stage?: string },
+  pinned: { readonly environment: string; readonly stage?: string; readonly runId?: string },
   evidence: BatchEvidence,
   clock: Clock,
 ): { readonly verdicts: readonly GateVerdict[]; readonly worst: VerdictKind } {
@@ -58,12 +58,12 @@ export function judgeBeforePublish(
   const at = now.toISOString();
   const ctx: GateContext = {
     now,
-    batches: [{ runId: '(this batch)', environment: pinned.environment, stage: stage.id, partition: '', at, success: true, evidence }],
+    batches: [{ runId: pinned.runId ?? '(this batch)', environment: pinned.environment, stage: stage.id, partition: '', at, success: true, evidence }],
     windowStart: at,
     ...(state.startedBy ? { startedBy: state.startedBy } : {}),
     approvals: state.approvals,
     runInFlight: true,
   };
-  const verdicts = stage.gates.filter(judgedBeforePublish).map((g) => ({ ...evaluateGate(g, ctx), environment: pinned.environment, stage: stage.id }));
+  const verdicts = stage.gates.filter(judgedBeforePublish).map((g) => ({ ...evaluateGate(g, ctx), environment: pinned.environment, stage: stage.id, judged: 'before publish' as const }));
   return { verdicts, worst: worstVerdict(verdicts) };
 }

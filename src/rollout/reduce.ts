@@ -25,6 +25,7 @@ import type { GateVerdict } from './gate-verdict.ts';
 import { toVerdict, worstVerdict } from './gate-verdict.ts';
 import { approvalRefusal, evaluateApprovalGate } from './gates/approval-gate.ts';
 import { evaluateGate } from './gates/evaluate-gate.ts';
+import { gatePhase } from './judge-before-publish.ts';
 import type { DatasetGraph, TouchedPartition } from './plan-rollback.ts';
 import { planRollback } from './plan-rollback.ts';
 import type { AuditEntry, RolloutAction } from './rollout-action.ts';
@@ -318,7 +319,7 @@ class Reduction {
     const override = s.kind === 'awaiting_approval' && s.override;
     const stage = s.position ? stageAt(this.plan, s.position) : undefined;
     const gctx = this.gateContext();
-    const verdicts = override || !stage ? [] : stage.gates.map((g) => ({ ...evaluateGate(g, gctx), environment: s.position?.environment, stage: s.position?.stageId }));
+    const verdicts = override || !stage ? [] : stage.gates.map((g) => ({ ...evaluateGate(g, gctx), environment: s.position?.environment, stage: s.position?.stageId, judged: gatePhase(g) }));
     this.verdicts.push(...verdicts);
     const worst = worstVerdict(verdicts);
     const bad = (v: string): string => verdicts.filter((x) => x.verdict === v).map((x) => `gate ${x.gate}: ${x.reason}`).join('; ');

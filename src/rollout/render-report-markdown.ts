@@ -3,7 +3,7 @@ import type { ReportVerdict, RolloutReport } from './build-rollout-report.ts';
 const ICON: Readonly<Record<string, string>> = { pass: 'pass', wait: 'wait', fail: 'FAIL', rollback: 'ROLLBACK' };
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const where = (p: { state: string; environment?: string; stage?: string }): string => `${p.state}${p.stage ? ` ${p.environment}/${p.stage}` : ''}`;
-const verdictLine = (v: ReportVerdict): string => `${ICON[v.verdict] ?? v.verdict} \`${v.gate}\` (${v.gateKind}): ${v.reason}`;
+const verdictLine = (v: ReportVerdict): string => `${ICON[v.verdict] ?? v.verdict} \`${v.gate}\` (${v.gateKind}${v.judged ? `, ${v.judged}` : ''}): ${v.reason}`;
 
 /** The report for humans: summary, stages, what was reverted, who did what, then the timeline. */
 export function renderReportMarkdown(r: RolloutReport): string {
@@ -23,17 +23,30 @@ export function renderReportMarkdown(r: RolloutReport): string {
     for (const d of r.reverted.rerun) out.push(`- ${d.environment} ${d.dataset}: re-run ${d.partitions.join(', ')} (reads ${d.because.join(', ')})`);
     out.push('', 'Nothing was deleted: replaced versions are kept.');
   }
+  if (r.gates && r.gates.length > 0) {
+    out.push('', '## When gates are judged', '', 'Before publish: right after the changed step computes, on this batch alone; a failing verdict keeps the batch on its baseline output, so no consumer sees a rejected row. After publish: gates that need time, several batches, people or other rollouts.', '');
+    out.push('| environment | stage | gate | kind | judged |', '|---|---|---|---|---|');
+    for (const g of r.gates) out.push(`| ${g.environment} | ${g.stage} | ${g.gate} | ${g.kind} | ${g.judged} |`);
+  }
   out.push('', '## Who did what', '');
   if (r.people.length === 0) out.push('Only automatic decisions.');
   for (const p of r.people) for (const d of p.did) out.push(`- **${p.actor}** ${cell(d)}`);
   out.push('', '## Timeline', '');
+  // Each verdict once: a transition decided on a batch's verdicts refers to them instead of repeating them.
+  const shown = new Set<string>();
+  const key = (at: string, v: ReportVerdict): string => `${at}|${v.gate}|${v.verdict}|${v.reason}`;
   for (const e of r.timeline) {
     if (e.kind === 'transition') {
-      out.push(`- ${e.at} **${where(e.from)} -> ${where(e.to)}** by ${e.actor} (${e.event}): ${e.reason}`);
-      for (const v of e.evidence) out.push(`  - ${verdictLine(v)}`);
+      const fresh = e.evidence.filter((v) => !shown.has(key(e.at, v)));
+      const repeated = e.evidence.length - fresh.length;
+      out.push(`- ${e.at} **${where(e.from)} -> ${where(e.to)}** by ${e.actor} (${e.event}): ${e.reason}${repeated > 0 ? ' (on the verdicts of the batch above)' : ''}`);
+      for (const v of fresh) out.push(`  - ${verdictLine(v)}`);
     } else {
       out.push(`- ${e.at} batch ${e.runId} ${e.environment}/${e.stage} partition ${e.partition}: ${e.success ? 'ok' : 'failed'}`);
-      for (const v of e.verdicts) out.push(`  - ${verdictLine(v)}`);
+      for (const v of e.verdicts) {
+        out.push(`  - ${verdictLine(v)}`);
+        shown.add(key(e.at, v));
+      }
     }
   }
   return `${out.join('\n')}\n`;

@@ -149,7 +149,7 @@ export async function allRollouts(service: Pick<RolloutService, 'list'>, project
 }
 
 /** The review of a rollout (`rollout report`) from its stored log and state. */
-export function reportFromLog(log: readonly RolloutLogEntry[], state: Parameters<typeof buildRolloutReport>[3]): RolloutReport {
+export function reportFromLog(log: readonly RolloutLogEntry[], state: Parameters<typeof buildRolloutReport>[3], plan?: RolloutPlan): RolloutReport {
   const transitions: Transition[] = [];
   const batches: BatchRecord[] = [];
   const verdicts: GateVerdict[] = [];
@@ -158,5 +158,5 @@ export function reportFromLog(log: readonly RolloutLogEntry[], state: Parameters
     else if (e.type === 'batch') batches.push(e.batch);
     else verdicts.push(...e.verdicts);
   }
-  return buildRolloutReport(transitions, batches, verdicts, state);
+  return buildRolloutReport(transitions, batches, verdicts, state, plan);
 }

@@ -55,7 +55,7 @@ export async function runWithRollouts(deps: RunnerDeps & { readonly log?: (line:
         evidence.set(id, [...(evidence.get(id) ?? []), e]);
         const a = await rollouts.attempt(id);
         if (!a) return { accept: true };
-        const j = judgeBeforePublish(p.plan, a.state, { environment: req.environment, ...(p.stage ? { stage: p.stage } : {}) }, e, deps.clock);
+        const j = judgeBeforePublish(p.plan, a.state, { environment: req.environment, ...(p.stage ? { stage: p.stage } : {}), ...(runId ? { runId } : {}) }, e, deps.clock);
         if (j.worst !== 'rollback' && j.worst !== 'fail') return { accept: true };
         const bad = j.verdicts.filter((v) => v.verdict === j.worst).map((v) => `gate ${v.gate}: ${v.reason}`);
         return { accept: false, reason: `rollout ${a.name} rejected the candidate before publish (${j.worst}): ${bad.join('; ')}` };

@@ -123,6 +123,7 @@ export const gateVerdictSchema: v.GenericSchema<unknown, GateVerdict> = v.object
   at: str,
   environment: v.optional(str),
   stage: v.optional(str),
+  judged: v.optional(v.picklist(['before publish', 'after publish'])),
 });
 
 const stateKind = v.picklist(['pending', 'progressing', 'awaiting_approval', 'paused', 'rolling_back', 'promoted', 'aborted', 'rolled_back']);

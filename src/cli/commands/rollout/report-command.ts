@@ -15,8 +15,8 @@ export function registerReportCommand(rollout: Command, cli: RolloutCli): void {
     .action(async (name: string, o: { format: string }) => {
       if (o.format !== 'md' && o.format !== 'json') throw new SluiceError('USAGE', `--format takes md or json (got "${o.format}")`, { field: '--format' });
       await using ws = await openWorkspace(cli.globals().project, cli.globals().env);
-      await ws.rollouts.plan(name); // NOT_FOUND for an unknown name
-      const report = reportFromLog(await ws.rollouts.log(name), await ws.rollouts.state(name));
+      const plan = await ws.rollouts.plan(name); // NOT_FOUND for an unknown name
+      const report = reportFromLog(await ws.rollouts.log(name), await ws.rollouts.state(name), plan);
       cli.out({ json: report, text: o.format === 'json' ? JSON.stringify(report, null, 2) : renderReportMarkdown(report).trimEnd() });
     });
 }
