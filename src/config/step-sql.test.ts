@@ -91,3 +91,39 @@ describe('step SQL: dependencies come from the engine parser', () => {
     }
   });
 });
+
+describe('step SQL: the dataset graph a rollback re-runs follows the parser', () => {
+  test('a dataset whose step only names a CTE like another step does not read that step', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sluice-sql-'));
+    try {
+      const files: Record<string, string> = {
+        'sluice.yaml': 'name: t\n',
+        'pipelines/p.yaml': `name: p
+sources:
+  raw: { path: data/*.csv, partition_column: d }
+steps:
+  a: { versions: { v1: { sql: a.sql } } }
+  b: { versions: { v1: { sql: b.sql } } }
+  c: { versions: { v1: { sql: c.sql } } }
+datasets:
+  a_out: { step: a, partition_column: d }
+  b_out: { step: b, partition_column: d }
+  c_out: { step: c, partition_column: d }
+`,
+        'a.sql': 'select * from raw',
+        'b.sql': 'with a as (select * from raw) select * from a',
+        'c.sql': 'select * from a',
+      };
+      for (const [rel, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(root, rel)), { recursive: true });
+        writeFileSync(join(root, rel), text);
+      }
+      const r = await loadProject(root);
+      assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+      const { buildDatasetGraph } = await import('../runner/dataset-graph.ts');
+      assert.deepEqual(buildDatasetGraph(r.project)['a_out'], ['c_out'], 'only c reads a; b reads its own CTE named a');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
