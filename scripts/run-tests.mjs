@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under src/ and test/ with Node's own test runner (tsx loads TypeScript).
 // Node 20's --test takes no globs, so the files are listed here. Pass paths or substrings to narrow.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -22,7 +23,10 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// Audit keys and checkpoints of test stores go to a folder of this run, never to the user's own.
+const home = mkdtempSync(join(tmpdir(), 'sluice-test-home-'));
 const r = spawnSync(process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { stdio: 'inherit' });
+  { stdio: 'inherit', env: { ...process.env, SLUICE_HOME: home } });
+rmSync(home, { recursive: true, force: true });
 process.exit(r.status ?? 1);

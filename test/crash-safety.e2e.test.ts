@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/runner/run-pipeline.ts';
+import { verifyAudit } from '../src/runner/verify-audit.ts';
+import { existingWarehouse } from '../src/app/open-workspace.ts';
 import { count, sameRows, smallProject, tempDir, workspace } from './helpers.ts';
 
 const P1 = '2026-11-01';
@@ -54,10 +56,14 @@ describe('invariant: atomic publish survives SIGKILL', () => {
         const table = await ws.warehouse.datasetTable(p.dataset);
         assert.ok(await sameRows(ws.warehouse, `SELECT * FROM ${table} WHERE order_date = DATE '${P1}'`, `SELECT * FROM ${v.table}`), `${p.dataset} equals its published version after a kill at ${phase}`);
       }
-      // A run is recorded once its sources are bound; one killed after that is marked abandoned.
-      const abandoned = (await ws.store.runs.list({ status: 'abandoned' }));
-      assert.equal(abandoned.length, phase === 'sources-bound' ? 0 : ['step-done', 'before-publish', 'published'].indexOf(phase) + 1, `abandoned runs after a kill at ${phase}`);
+      // A run is recorded once its sources are bound; recovery marks one killed before its publish
+      // abandoned, and finishes one killed after it (writing its publish entries).
+      await ws.recover();
+      const abandoned = await ws.store.runs.list({ status: 'abandoned' });
+      assert.equal(abandoned.length, phase === 'sources-bound' ? 0 : phase === 'step-done' ? 1 : 2, `abandoned runs after a kill at ${phase}`);
       assert.equal((await ws.store.runs.list({ status: 'running' })).length, 0);
+      const audit = await verifyAudit({ ...ws, existingWarehouse: existingWarehouse(ws) });
+      assert.ok(audit.ok, `after a kill at ${phase} and recovery the audit trail verifies and covers everything: ${JSON.stringify(audit.coverage)} ${JSON.stringify(audit.chain)}`);
     }
   });
 

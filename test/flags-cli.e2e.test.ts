@@ -136,7 +136,12 @@ strategies:
     assert.match(kill.stderr, /stop_orders is a kill switch/);
     const pct = sluice(['--project', root, 'flags', 'set', 'clean_orders_version', '--rollout', '150']);
     assert.equal(pct.code, 2);
-    assert.match(pct.stderr, /--rollout takes a percentage from 0 to 100/);
+    assert.match(pct.stderr, /--rollout takes a decimal percentage from 0 to 100/);
+    for (const odd of ['0x10', '1e1', ' ', '10abc']) {
+      const r = sluice(['--project', root, 'flags', 'set', 'clean_orders_version', '--rollout', odd]);
+      assert.equal(r.code, 2, `--rollout ${JSON.stringify(odd)} is refused: numbers are decimal only`);
+      assert.match(r.stderr, /--rollout takes a decimal percentage/);
+    }
 
     const audit = sluiceJson<AuditJson>(root, ['audit', 'log']).filter((e) => e.target.startsWith('flag/'));
     assert.deepEqual(audit.map((e) => [e.action, e.target, e.actor, e.reason]), [

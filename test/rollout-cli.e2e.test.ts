@@ -41,7 +41,7 @@ const SHIP = `name: ship
 step: orders.clean_orders
 baseline: v1
 candidate: v2
-approvals: { required: 0 }
+approvals: { before: [] }
 gates:
   checks: { kind: checks, on_fail: rollback }
   soak: { kind: soak, min_batches: 1 }
@@ -156,8 +156,8 @@ describe('sluice rollout: the CLI end to end through the real bin', () => {
     const md = ok(sluice(root, ['rollout', 'report', 'ship']), 'report').stdout;
     assert.match(md, /^# Rollout ship: promoted/);
     for (const stage of ['shadow', 'canary-50', 'full']) assert.match(md, new RegExp(`\\| dev \\| ${stage} \\|`), `stage ${stage} in the report`);
-    assert.match(md, /pass `soak` \(soak\): soaked 1 successful batches/, 'gate verdicts with their numbers');
-    assert.match(md, /pass `checks` \(checks\): \d+ check result\(s\) clean/);
+    assert.match(md, /pass `soak` \(soak, after publish\): soaked 1 successful batches/, 'gate verdicts with their numbers');
+    assert.match(md, /pass `checks` \(checks, before publish\): \d+ check result\(s\) clean/);
     assert.match(md, /\*\*alice\*\* pause at .*: look at the diff/);
     assert.match(md, /\*\*alice\*\* promote at .*: promoted by alice: enough evidence/);
     const report = json<{ outcome: string; stages: { stage: string; batches: number }[] }>(sluice(root, ['rollout', 'report', 'ship', '--format', 'json']), 'report json');

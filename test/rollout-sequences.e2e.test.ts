@@ -31,7 +31,7 @@ const plan = (name: PlanName): string => {
 step: orders.clean_orders
 baseline: v1
 candidate: ${candidate}
-approvals: { required: 0 }
+approvals: { before: [] }
 gates:
   same_rows: { kind: diff, max_only_baseline_share: 0.001, on_fail: ${name === 'hold' ? 'fail' : 'rollback'} }
   soak: { kind: soak, min_batches: 2 }

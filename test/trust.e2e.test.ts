@@ -19,7 +19,7 @@ const plan = (name: string, onFail: 'rollback' | 'fail', candidate = 'v2'): stri
 step: orders.clean_orders
 baseline: v1
 candidate: ${candidate}
-approvals: { required: 0 }
+approvals: { before: [] }
 gates:
   checks: { kind: checks, on_fail: ${onFail} }
   soak: { kind: soak, min_batches: 1 }
@@ -172,7 +172,7 @@ describe('trust: promotion lands in the project', () => {
     const root = await smallProject(tmp.dir, { days: 3, ordersPerDay: 200 });
     rmSync(join(root, 'rollouts'), { recursive: true, force: true });
     mkdirSync(join(root, 'rollouts'));
-    writeFileSync(join(root, 'rollouts/ship.yaml'), `name: ship\nstep: orders.clean_orders\nbaseline: v1\ncandidate: v2\napprovals: { required: 0 }\nenvironments:\n  - name: dev\n    stages:\n      - { mode: full }\n`);
+    writeFileSync(join(root, 'rollouts/ship.yaml'), `name: ship\nstep: orders.clean_orders\nbaseline: v1\ncandidate: v2\napprovals: { before: [] }\nenvironments:\n  - name: dev\n    stages:\n      - { mode: full }\n`);
     assert.equal(sluice(root, ['plan']).code, 0, 'a fresh project deploys what its files say');
     assert.equal(sluice(root, ['rollout', 'start', 'ship', '--reason', 'go']).code, 0);
     const during = sluice(root, ['plan']);

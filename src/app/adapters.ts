@@ -38,6 +38,16 @@ export function resolveInProject(project: Pick<Project, 'root'>, p: string): str
   return isAbsolute(p) ? p : join(project.root, p);
 }
 
+/** How a store names itself (`MetadataStore.description`), known before it is opened: it keys the store's audit anchors. */
+export function describeStore(project: Pick<Project, 'root'>, settings: StoreSettings): string {
+  switch (settings.kind) {
+    case 'sqlite':
+      return `sqlite ${resolveInProject(project, settings.path)}`;
+    case 'postgres':
+      throw notBuilt('metadata store', 'store');
+  }
+}
+
 export async function openStore(project: Pick<Project, 'root'>, settings: StoreSettings): Promise<MetadataStore> {
   switch (settings.kind) {
     case 'sqlite': {

@@ -3,16 +3,19 @@ import { loadProjectOrThrow } from './load-project.ts';
 import type { Project } from '../config/project-model.ts';
 import type { Warehouse } from '../engine/warehouse.ts';
 import { FlagStates } from '../runner/flag-states.ts';
-import { AuditTrail } from '../governance/audit-trail.ts';
+import { AuditTrail, type AuditAnchor } from '../governance/audit-trail.ts';
 import type { ControllerConfig } from '../rollout/reduce.ts';
 import { RolloutEffects } from '../runner/rollouts/rollout-effects.ts';
 import { RolloutService, type DispatchOutcome } from '../runner/rollouts/rollout-service.ts';
+import { recover, type Recovery } from '../runner/recover.ts';
 import { runWithRollouts } from '../runner/rollouts/run-with-rollouts.ts';
 import { requireEnvironment, type RunnerDeps, type RunRequest, type RunResult } from '../runner/run-pipeline.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import { SluiceMetrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { effectiveSettings, openStore, openWarehouse } from './adapters.ts';
+import { existsSync } from 'node:fs';
+import { duckdbPath, effectiveSettings, openStore, openWarehouse } from './adapters.ts';
+import { fileAuditAnchor } from './audit-anchor.ts';
 
 /** A project opened in one environment, with its store, warehouses and services wired together. */
 export interface Workspace extends RunnerDeps, AsyncDisposable {
@@ -23,6 +26,11 @@ export interface Workspace extends RunnerDeps, AsyncDisposable {
   readonly rollouts: RolloutService;
   /** Runs a pipeline for one partition; every rollout that moves one of its steps sees the batch. */
   run(req: RunRequest): Promise<{ result: RunResult; rollouts: DispatchOutcome[] }>;
+  /**
+   * Finishes or undoes work left half done by a process that stopped (runs, rollbacks, republishes);
+   * commands that write or read rollout state call it first, metadata reads do not.
+   */
+  recover(): Promise<Recovery[]>;
 }
 
 export interface WorkspaceOptions {
@@ -30,6 +38,12 @@ export interface WorkspaceOptions {
   /** Where notices of the controller and observers go (default: stderr). */
   readonly log?: (line: string) => void;
   readonly controller?: ControllerConfig;
+  /** Finish or undo work a stopped process left half done before handing the workspace out (commands that write, or read rollout state). */
+  readonly recover?: boolean;
+  /** Bind the whole project (steps, checks, plans) before handing it out: commands that compute or start rollouts. */
+  readonly check?: boolean;
+  /** Where the audit trail's key and checkpoint are (default: the per-user files of this store). */
+  readonly auditAnchor?: AuditAnchor;
 }
 
 /**
@@ -39,7 +53,7 @@ export interface WorkspaceOptions {
  * workspaces here; nothing else wires adapters.
  */
 export async function openWorkspace(projectDir: string, env?: string, options: WorkspaceOptions = {}): Promise<Workspace> {
-  const project = await loadProjectOrThrow(projectDir);
+  const project = await loadProjectOrThrow(projectDir, { ...(options.check ? { bind: true } : {}) });
   return openProjectWorkspace(project, env ?? project.defaultEnvironment, options);
 }
 
@@ -47,14 +61,22 @@ export async function openProjectWorkspace(project: Project, environment: string
   requireEnvironment(project, environment);
   const settings = effectiveSettings(project);
   const store = await openStore(project, settings.store);
+  let ws: Workspace;
   try {
-    const ws = await wireWorkspace(project, environment, store, (env) => openWarehouse(project, settings.warehouse, env), options);
-    await store.runs.reapAbandoned(isProcessAlive, ws.clock.now());
-    return ws;
+    ws = await wireWorkspace(project, environment, store, (env) => openWarehouse(project, settings.warehouse, env), options);
   } catch (e) {
     await store.close();
     throw e;
   }
+  if (options.recover) {
+    try {
+      await ws.recover();
+    } catch (e) {
+      await ws[Symbol.asyncDispose]();
+      throw e;
+    }
+  }
+  return ws;
 }
 
 /**
@@ -87,7 +109,7 @@ export async function wireWorkspace(project: Project, environment: string, store
   }
   const metrics = new SluiceMetrics();
   const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
-  const audit = new AuditTrail(store);
+  const audit = new AuditTrail(store, options.auditAnchor ?? fileAuditAnchor(store.description));
   const flags = new FlagStates({ declared: project.flags, store, audit, clock });
   const effects = new RolloutEffects({ project, store, audit, flags, clock, metrics, warehouseFor, log });
   const rollouts = new RolloutService({ project, store, audit, clock, effects, log, ...(options.controller ? { config: options.controller } : {}) });
@@ -99,8 +121,15 @@ export async function wireWorkspace(project: Project, environment: string, store
     flags,
     rollouts,
     run: (req) => runWithRollouts(deps, rollouts, req),
+    recover: () => recover({ ...deps, warehouseFor, rollouts }),
     [Symbol.asyncDispose]: closeAll,
   };
+}
+
+/** The real warehouse of an environment when it exists (a rehearsal never creates one). */
+export function existingWarehouse(ws: Workspace): (env: string) => Promise<Warehouse | undefined> {
+  const settings = effectiveSettings(ws.project).warehouse;
+  return async (env) => (env === ws.environment || settings.kind !== 'duckdb' || existsSync(duckdbPath(ws.project, settings, env)) ? ws.warehouseFor(env) : undefined);
 }
 
 /** Who acts: `SLUICE_ACTOR`, else the OS user. Recorded in runs, flag changes and the audit trail. */
@@ -111,15 +140,6 @@ export function currentActor(): string {
     return userInfo().username;
   } catch {
     return 'unknown';
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -4,13 +4,8 @@ import type { Warehouse } from '../engine/warehouse.ts';
 import type { RehearsalCopy, RehearsalDeps } from '../runner/rehearse-rollback.ts';
 import { SluiceError } from '../util/errors.ts';
 import { duckdbPath, effectiveSettings, openStore, openWarehouse } from './adapters.ts';
-import { wireWorkspace, type Workspace } from './open-workspace.ts';
-
-/** The real warehouse of an environment when it exists (a rehearsal never creates one). */
-export function existingWarehouse(ws: Workspace): (env: string) => Promise<Warehouse | undefined> {
-  const settings = effectiveSettings(ws.project).warehouse;
-  return async (env) => (env === ws.environment || settings.kind !== 'duckdb' || existsSync(duckdbPath(ws.project, settings, env)) ? ws.warehouseFor(env) : undefined);
-}
+import { existingWarehouse, wireWorkspace, type Workspace } from './open-workspace.ts';
+import { copyAuditAnchor, fileAuditAnchor } from './audit-anchor.ts';
 
 /** A store that can write a consistent copy of itself to a file (the embedded SQLite store). */
 function backupOf(store: unknown): ((to: string) => Promise<void>) | undefined {
@@ -59,7 +54,7 @@ export function rehearsalCopy(ws: Workspace, options: { readonly decorate?: (w: 
     const store = await openStore(project, project.store);
     // An environment that was not copied opens empty, inside the temp folder like the rest.
     const decorate = options.decorate ?? ((w: Warehouse) => w);
-    const copy = await wireWorkspace(project, ws.environment, store, async (env) => decorate(await openWarehouse(project, project.warehouse, env)), { clock: ws.clock, log });
+    const copy = await wireWorkspace(project, ws.environment, store, async (env) => decorate(await openWarehouse(project, project.warehouse, env)), { clock: ws.clock, log, auditAnchor: copyAuditAnchor(fileAuditAnchor(ws.store.description)) });
     return { project, store, bytes, rollouts: copy.rollouts, warehouseFor: copy.warehouseFor, [Symbol.asyncDispose]: () => copy[Symbol.asyncDispose]() };
   };
 }

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { PROJECT_LIMITS, readProjectFile } from '../util/project-file.ts';
 import { join, relative, resolve } from 'node:path';
 import { type Contract, parseContract } from '../quality/contract.ts';
 import { standardDialect } from '../engine/sql-dialect.ts';
@@ -61,8 +62,9 @@ export function loadContracts(root: string, pipelines: ReadonlyMap<string, Pipel
     let pipelineSource: YamlSource | undefined;
     const at = (field: string, message: string): Problem => {
       if (!pipelineSource) {
-        const parsed = parseYaml(pipeline.file, readFileSync(join(root, pipeline.file), 'utf8'));
-        if (parsed.ok) pipelineSource = parsed.source;
+        const read = readProjectFile(join(root, pipeline.file), pipeline.file, PROJECT_LIMITS.yamlBytes);
+        const parsed = read.ok ? parseYaml(pipeline.file, read.text) : undefined;
+        if (parsed?.ok) pipelineSource = parsed.source;
       }
       return pipelineSource ? pipelineSource.problem(field, message) : { file: pipeline.file, field, message };
     };
@@ -187,7 +189,12 @@ export function loadContractRef(
 }
 
 function readSource(root: string, rel: string, problems: Problem[]): YamlSource | undefined {
-  const parsed = parseYaml(rel, readFileSync(join(root, rel), 'utf8'));
+  const read = readProjectFile(join(root, rel), rel, PROJECT_LIMITS.yamlBytes);
+  if (!read.ok) {
+    problems.push(read.problem);
+    return undefined;
+  }
+  const parsed = parseYaml(rel, read.text);
   if (!parsed.ok) {
     problems.push(...parsed.problems);
     return undefined;

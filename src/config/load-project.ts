@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { PROJECT_LIMITS, readProjectFile } from '../util/project-file.ts';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { configError, type Problem } from '../util/errors.ts';
@@ -8,6 +9,8 @@ import { pipelineSchema, projectSchema } from './schemas.ts';
 import { lineOf, type SqlAnalyzer } from '../engine/sql-analysis.ts';
 import { stableJson } from '../util/stable-json.ts';
 import { parseChecks } from '../quality/parse-checks.ts';
+import { bindProject } from './bind-project.ts';
+import { readPlanFiles } from './load-rollout-plans.ts';
 import { parseFlagFile } from '../flags/parse-flag-file.ts';
 import { loadContracts } from './load-contracts.ts';
 import type { FlagDefinition } from '../flags/flag.ts';
@@ -20,7 +23,7 @@ const ajv = new Ajv({ allErrors: true, strict: false });
 const validateProjectFile = ajv.compile(projectSchema);
 const validatePipelineFile = ajv.compile(pipelineSchema);
 
-export type LoadResult = { ok: true; project: Project } | { ok: false; problems: Problem[] };
+export type LoadResult = { ok: true; project: Project; notes: readonly string[] } | { ok: false; problems: Problem[] };
 
 /** What sluice.yaml alone says: enough for commands that read only metadata. */
 export type ProjectSettings = Pick<Project, 'root' | 'name' | 'environments' | 'defaultEnvironment' | 'warehouse' | 'store'> & { readonly pipelineDir: string };
@@ -31,6 +34,13 @@ export interface LoadOptions {
    * one-SELECT rule come from its parser (the composition root opens it; it is closed after use).
    */
   readonly analyzerFor: (warehouse: WarehouseSettings) => Promise<SqlAnalyzer>;
+  /**
+   * Also bind every step version, check and rollout plan against the engine without running
+   * anything (`sluice validate`, and `run`/`backfill`/`rollout start` before they write).
+   */
+  readonly bind?: boolean;
+  /** Also parse every plan in rollouts/ (validate; a command that starts one plan checks only that one). */
+  readonly plans?: boolean;
 }
 
 /** Reads and checks sluice.yaml only (no pipelines, flags or SQL). */
@@ -73,6 +83,7 @@ export async function loadProject(dir: string, options: LoadOptions): Promise<Lo
     ? readdirSync(join(root, pipelineDir)).filter((f) => /\.ya?ml$/.test(f)).sort()
     : [];
   if (pipelineFiles.length === 0) problems.push({ file: join(root, pipelineDir), message: 'no pipeline files (*.yaml) found' });
+  if (pipelineFiles.length > PROJECT_LIMITS.filesPerFolder) return { ok: false, problems: [{ file: pipelineDir, message: `holds ${pipelineFiles.length} pipeline files; a project is limited to ${PROJECT_LIMITS.filesPerFolder}` }] };
   for (const f of pipelineFiles) {
     const rel = join(pipelineDir, f);
     const p = loadPipeline(root, rel, problems);
@@ -91,22 +102,37 @@ export async function loadProject(dir: string, options: LoadOptions): Promise<Lo
     drafts.push(p);
   }
   const pipelines = new Map<string, Pipeline>();
+  const notes: string[] = [];
+  // Scope checks need every pipeline; when one failed to load they would only repeat its problem.
+  let pipelinesComplete = false;
   if (problems.length === 0) {
     const analyzer = await options.analyzerFor(s.settings.warehouse);
     try {
       for (const p of await resolveSteps(drafts, analyzer, problems)) pipelines.set(p.name, p);
+      // Problems of single step versions leave the pipelines whole: flags, contracts and plans are still checked.
+      pipelinesComplete = problems.every((p) => p.version !== undefined);
+      // Binding goes on past versions the parser refused (they, and what reads them, are skipped), so every problem is reported at once.
+      if (options.bind && problems.every((p) => p.version !== undefined)) {
+        const sources = new Map(drafts.map((d) => [d.name, d.src]));
+        const problemAt = (p: Pipeline, field: string, message: string): Problem => sources.get(p.name)?.problem(field, message) ?? { file: p.file, field, message };
+        const refused = new Set(problems.flatMap((p) => (p.file ? [p.file] : [])));
+        const bound = await bindProject(pipelines, root, analyzer, problemAt, refused);
+        problems.push(...bound.problems);
+        notes.push(...bound.notes);
+      }
     } finally {
       await analyzer.close();
     }
   }
-  // Scope checks need every pipeline; when one failed to load they would only repeat its problem.
-  const pipelinesComplete = problems.length === 0;
   const flags = withImplicitStepFlags(loadFlags(root, pipelines, problems, pipelinesComplete), pipelines);
   // Contracts are checked with the project, so `sluice validate` and every command report them up front.
   if (pipelinesComplete) problems.push(...loadContracts(root, pipelines).problems);
-  if (problems.length > 0) return { ok: false, problems };
   const { pipelineDir: _dir, ...settings } = s.settings;
-  return { ok: true, project: { ...settings, pipelines, flags } };
+  const project: Project = { ...settings, pipelines, flags };
+  // Rollout plans are part of the project: a broken plan is a problem of the whole check.
+  if (options.plans && pipelinesComplete) for (const f of readPlanFiles(project)) problems.push(...f.problems.map((p) => ({ ...p, file: p.file ?? f.file })));
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, project, notes };
 }
 
 /**
@@ -151,12 +177,17 @@ function loadFlags(root: string, pipelines: ReadonlyMap<string, Pipeline>, probl
   const seen = new Map<string, string>();
   for (const f of readdirSync(dir).filter((x) => /\.ya?ml$/.test(x)).sort()) {
     const rel = join('flags', f);
-    const r = parseFlagFile(rel, readFileSync(join(root, rel), 'utf8'));
+    const read = readProjectFile(join(root, rel), rel, PROJECT_LIMITS.yamlBytes);
+    if (!read.ok) {
+      problems.push(read.problem);
+      continue;
+    }
+    const r = parseFlagFile(rel, read.text);
     if (!r.ok) {
       problems.push(...r.problems);
       continue;
     }
-    const src = parseYaml(rel, readFileSync(join(root, rel), 'utf8'));
+    const src = parseYaml(rel, read.text);
     const problemAt = (path: string, message: string): Problem => (src.ok ? src.source.problem(path, message) : { file: rel, message });
     for (const flag of r.flags) {
       const other = seen.get(flag.name);
@@ -237,7 +268,12 @@ interface PipelineFile {
 }
 
 function readYaml(root: string, rel: string, problems: Problem[]): YamlSource | undefined {
-  const parsed = parseYaml(rel, readFileSync(join(root, rel), 'utf8'));
+  const read = readProjectFile(join(root, rel), rel, PROJECT_LIMITS.yamlBytes);
+  if (!read.ok) {
+    problems.push(read.problem);
+    return undefined;
+  }
+  const parsed = parseYaml(rel, read.text);
   if (!parsed.ok) {
     problems.push(...parsed.problems);
     return undefined;
@@ -246,8 +282,10 @@ function readYaml(root: string, rel: string, problems: Problem[]): YamlSource | 
 }
 
 function schemaProblems(src: YamlSource, errors: readonly ErrorObject[]): Problem[] {
-  return errors.map((e) => {
+  // A bad key name comes as its own error (naming the key) and again as the propertyNames error around it: keep the first.
+  return errors.filter((e) => e.keyword !== 'propertyNames').map((e) => {
     const path = e.instancePath.split('/').slice(1).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+    if (e.propertyName !== undefined) path.push(e.propertyName);
     let message = e.message ?? 'is invalid';
     if (e.keyword === 'additionalProperties') {
       const extra = String((e.params as { additionalProperty?: string }).additionalProperty);
@@ -261,11 +299,26 @@ function schemaProblems(src: YamlSource, errors: readonly ErrorObject[]): Proble
       message = 'must be a PostgreSQL URL (postgres://user@host:port/database)';
     } else if (e.keyword === 'type') {
       message = `must be ${((e.params as { type?: string | string[] }).type ?? 'another type').toString().replace(',', ' or ')}`;
-    } else if (e.keyword === 'propertyNames' || e.keyword === 'pattern') {
-      message = 'names must start with a letter or _ and hold only letters, digits and _';
+    } else if (e.propertyName !== undefined || e.keyword === 'pattern') {
+      message = `${e.propertyName !== undefined ? `"${e.propertyName}": ` : ''}names must start with a letter or _ and hold only letters, digits and _ (ASCII)`;
     }
     return src.problem(path, message);
   });
+}
+
+/** The first count of a pipeline file beyond PROJECT_LIMITS, if any. */
+function countLimits(raw: PipelineFile): { field: string; message: string } | undefined {
+  const steps = Object.keys(raw.steps).length;
+  if (steps > PROJECT_LIMITS.steps) return { field: 'steps', message: `declares ${steps} steps; a pipeline is limited to ${PROJECT_LIMITS.steps}` };
+  for (const [name, s] of Object.entries(raw.steps)) {
+    const n = Object.keys(s.versions).length;
+    if (n > PROJECT_LIMITS.versionsPerStep) return { field: `steps.${name}.versions`, message: `declares ${n} versions; a step is limited to ${PROJECT_LIMITS.versionsPerStep}` };
+  }
+  for (const [name, d] of Object.entries(raw.datasets ?? {})) {
+    const n = d.checks?.length ?? 0;
+    if (n > PROJECT_LIMITS.checksPerDataset) return { field: `datasets.${name}.checks`, message: `declares ${n} checks; a dataset is limited to ${PROJECT_LIMITS.checksPerDataset}` };
+  }
+  return undefined;
 }
 
 /** A pipeline as its file says, before its SQL is analysed: steps without inputs, in file order. */
@@ -283,6 +336,11 @@ function loadPipeline(root: string, rel: string, problems: Problem[]): PipelineD
   }
   const raw = src.value as PipelineFile;
   const before = problems.length;
+  const over = countLimits(raw);
+  if (over) {
+    problems.push(src.problem(over.field, over.message));
+    return undefined;
+  }
 
   const sources = new Map<string, Source>();
   for (const [name, s] of Object.entries(raw.sources ?? {})) {
@@ -316,11 +374,12 @@ function loadPipeline(root: string, rel: string, problems: Problem[]): PipelineD
     const versions = new Map<string, StepVersion>();
     for (const [vname, v] of Object.entries(s.versions)) {
       const sqlPath = join(root, v.sql);
-      if (!existsSync(sqlPath)) {
-        problems.push(src.problem(`${at}.versions.${vname}.sql`, `SQL file ${v.sql} does not exist`));
+      const read = readProjectFile(sqlPath, v.sql, PROJECT_LIMITS.sqlBytes);
+      if (!read.ok) {
+        problems.push(src.problem(`${at}.versions.${vname}.sql`, `SQL file ${v.sql} ${read.problem.message}`));
         continue;
       }
-      const sql = readFileSync(sqlPath, 'utf8').replace(/\r\n/g, '\n');
+      const sql = read.text.replace(/\r\n/g, '\n');
       if (sql.trim() === '') {
         problems.push(src.problem(`${at}.versions.${vname}.sql`, `SQL file ${v.sql} is empty`));
         continue;
@@ -370,6 +429,17 @@ async function resolveSteps(drafts: readonly PipelineDraft[], analyzer: SqlAnaly
   const versions = drafts.flatMap((p) => [...p.steps.values()].flatMap((s) => [...s.versions.values()].map((v) => ({ pipeline: p, step: s, version: v }))));
   const results = await analyzer.analyze(versions.map((v) => v.version.sql));
   const inputs = new Map<string, Set<string>>();
+  // The names a step may read, per pipeline (lower case -> as declared); built once, not per version.
+  const knownByPipeline = new Map<string, Map<string, string>>();
+  const knownOf = (pipeline: PipelineDraft): Map<string, string> => {
+    let known = knownByPipeline.get(pipeline.name);
+    if (!known) {
+      known = new Map();
+      for (const n of [...pipeline.sources.keys(), ...pipeline.steps.keys()]) known.set(n.toLowerCase(), n);
+      knownByPipeline.set(pipeline.name, known);
+    }
+    return known;
+  };
   for (const [i, { pipeline, step, version }] of versions.entries()) {
     const r = results[i];
     const key = `${pipeline.name}\0${step.name}`;
@@ -387,8 +457,7 @@ async function resolveSteps(drafts: readonly PipelineDraft[], analyzer: SqlAnaly
       problems.push(at(r.offset, `the SQL ${r.message}`));
       continue;
     }
-    const known = new Map<string, string>();
-    for (const n of [...pipeline.sources.keys(), ...pipeline.steps.keys()]) known.set(n.toLowerCase(), n);
+    const known = knownOf(pipeline);
     for (const rel of r.analysis.relations) {
       const name = known.get(rel.name.toLowerCase());
       if (name && !rel.schema && !rel.catalog) {

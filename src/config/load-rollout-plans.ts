@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { PROJECT_LIMITS, readProjectFile } from '../util/project-file.ts';
 import { basename, join } from 'node:path';
 import type { Project } from './project-model.ts';
 import { parseRolloutPlan } from '../rollout/parse-rollout-plan.ts';
@@ -39,7 +40,9 @@ export function readPlanFiles(project: Project): PlanFile[] {
     .sort()
     .map((f) => {
       const file = join('rollouts', f);
-      const r = parseRolloutPlan(file, readFileSync(join(project.root, file), 'utf8'), known);
+      const read = readProjectFile(join(project.root, file), file, PROJECT_LIMITS.yamlBytes);
+      if (!read.ok) return { file, name: basename(f).replace(/\.ya?ml$/, ''), problems: [read.problem] };
+      const r = parseRolloutPlan(file, read.text, known);
       return r.ok ? { file, name: r.plan.name, plan: r.plan, problems: [] } : { file, name: basename(f).replace(/\.ya?ml$/, ''), problems: r.problems };
     });
 }

@@ -1,4 +1,5 @@
-import { openWorkspace, type Workspace } from '../app/open-workspace.ts';
+import { existingWarehouse, openWorkspace, type Workspace } from '../app/open-workspace.ts';
+import { verifyAudit } from '../runner/verify-audit.ts';
 import { formatTable } from '../util/format-table.ts';
 import type { DispatchOutcome } from '../runner/rollouts/rollout-service.ts';
 import type { RunResult } from '../runner/run-pipeline.ts';
@@ -92,9 +93,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const [r] = await ws.warehouse.query(`SELECT count(*) AS n FROM ${await ws.warehouse.datasetTable(ds)}`);
     datasets[ds] = Number(r?.['n'] ?? 0);
   }
-  const audit = await ws.audit.verify();
+  const report = await verifyAudit({ ...ws, existingWarehouse: existingWarehouse(ws) });
+  const audit = { ok: report.ok, entries: report.chain.entries };
   log(`\nPublished: cleaned_orders ${datasets['cleaned_orders']} rows, daily_revenue ${datasets['daily_revenue']} rows in ${partitions.length} partitions.`);
-  log(`Audit trail: ${audit.entries} entries, ${audit.ok ? 'hash chain verified' : 'BROKEN'}.`);
+  log(`Audit trail: ${audit.entries} entries, ${audit.ok ? `keyed chain verified against its checkpoint, and it records every one of ${report.checked.runs} runs, ${report.checked.flagRevisions} flag changes and ${report.checked.publications} publications` : 'BROKEN'}.`);
+  log(`  audit key: ${report.keyLocation}; checkpoint: ${report.checkpointLocation} (outside the project: keep the key, never commit it)`);
   const sluice = `npx sluice --project ${root}`;
   log(`\nLook around (from the Sluice checkout):
   ${sluice} rollout status                     # both rollouts and where they ended
@@ -102,7 +105,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   ${sluice} publications cleaned_orders        # which output version each partition shows
   ${sluice} flags history clean_orders_version # every flag change, who and why
   ${sluice} runs                               # every run; run-show ID for steps, rows and hashes
-  ${sluice} audit verify                       # checks the hash-chained audit trail
+  ${sluice} audit verify                       # checks the keyed audit chain and what it must record
 The data: ${ws.warehouse.location} (tables cleaned_orders, daily_revenue)`);
   return { root, partitions: partitions.length, failed, datasets, rollouts, verifiedAfterRollback: verified, candidatePublications, auditEntries: audit.entries };
 }

@@ -1,3 +1,7 @@
+import type { SqlDialect } from './sql-dialect.ts';
+import type { FileSource } from './source.ts';
+import type { ColumnInfo } from './warehouse.ts';
+
 /**
  * What the engine's own parser says about a step's SQL, without running it: whether it is one
  * SELECT, which relations it reads by name (CTE names resolved away, with their scope), and which
@@ -32,8 +36,30 @@ export type SqlAnalysisResult =
   | { readonly ok: false; readonly message: string; readonly offset?: number };
 
 export interface SqlAnalyzer extends AsyncDisposable {
+  /** The dialect of the engine whose parser this is (type families for checks, regex probes). */
+  readonly dialect: SqlDialect;
   /** Analyses each text as a single SELECT (with CTEs); anything else is refused with a reason. */
   analyze(sqls: readonly string[]): Promise<SqlAnalysisResult[]>;
+  /** A namespace of empty relations to bind queries against (one per pipeline); nothing runs on data. */
+  openBindScope(): Promise<BindScope>;
+  close(): Promise<void>;
+}
+
+export type SqlBinding =
+  | { readonly ok: true; readonly columns: readonly ColumnInfo[] }
+  | { readonly ok: false; readonly message: string; readonly line?: number };
+
+/**
+ * Binding without running: relations are declared with their columns only (no rows), and a query
+ * is bound against them by the engine (names, columns, types, functions and constant arguments
+ * such as regular expressions), answering with its output columns or the engine's error.
+ */
+export interface BindScope extends AsyncDisposable {
+  /** Declares `name` as an empty relation with these columns. */
+  declare(name: string, columns: readonly ColumnInfo[]): Promise<void>;
+  /** The columns of a file source, from one of its files' header or schema (no data read); undefined when no file matches yet. */
+  sourceColumns(source: FileSource, projectRoot: string): Promise<ColumnInfo[] | undefined>;
+  bind(sql: string): Promise<SqlBinding>;
   close(): Promise<void>;
 }
 

@@ -38,6 +38,8 @@ export interface PublishMeta {
   readonly actor: string;
   readonly reason: string;
   readonly at: Date;
+  /** The store intent this publish carries out (recorded with it, so recovery can tell it happened). */
+  readonly intent?: string;
 }
 
 export interface Publication {
@@ -52,6 +54,8 @@ export interface Publication {
   readonly seq: number;
   /** The rollout attempt whose exposure produced the published output, if any. */
   readonly rollout: string | null;
+  /** The store intent the publish carried out, if any. */
+  readonly intent: string | null;
 }
 
 export interface ColumnInfo {

@@ -4,6 +4,7 @@ import { parseYaml, type YamlSource } from '../util/yaml-source.ts';
 import type { FlagDefinition, GradualStrategy, Segment, Variant } from './flag.ts';
 import { stateOf, type FlagState } from './flag-state.ts';
 import { parseFlagFile } from './parse-flag-file.ts';
+import { parseDecimal } from '../util/decimal.ts';
 import { SluiceError, configError, messageOf, type Problem } from '../util/errors.ts';
 import { flagDoc, segmentsDoc, stateDoc, toYaml, type Doc } from './flag-document.ts';
 
@@ -133,8 +134,8 @@ function stateFromFile(file: string, declared: FlagDefinition, current: FlagStat
 }
 
 function percentage(v: string): number {
-  const n = Number(v.replace(/%$/, ''));
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new SluiceError('USAGE', `--rollout takes a percentage from 0 to 100 (got "${v}")`, { field: '--rollout' });
+  const n = parseDecimal(v.trim().replace(/%$/, ''));
+  if (n === undefined || n < 0 || n > 100) throw new SluiceError('USAGE', `--rollout takes a decimal percentage from 0 to 100 (got "${v}")`, { field: '--rollout' });
   return n;
 }
 

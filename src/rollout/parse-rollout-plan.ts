@@ -58,7 +58,8 @@ export function parseRolloutPlan(file: string, text: string, knownSteps?: readon
     const a = r.obj(root['approvals'], ['approvals']);
     if (a) {
       r.onlyKeys(a, ['approvals'], ['required', 'before']);
-      approvalsRequired = r.num(a, 'required', ['approvals'], { min: 0, integer: true }) ?? 1;
+      if (a['required'] === 0) r.report(['approvals', 'required'], 'must be at least 1: an approval that nobody has to give is no approval (to need none, list no environments: approvals: { before: [] })');
+      else approvalsRequired = r.num(a, 'required', ['approvals'], { min: 1, integer: true }) ?? 1;
       approvalsBefore = r.strList(a, 'before', ['approvals']);
     }
   }

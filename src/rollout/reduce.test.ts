@@ -340,7 +340,7 @@ environments:
       - mode: shadow
         gates: [{ id: hours, kind: window, zone: Europe/Berlin, allow: [{ days: mon-fri, from: "09:00", to: "16:00" }] }]
       - { mode: full }
-approvals: { required: 0 }
+approvals: { before: [] }
 `);
     const h = new Harness(plan);
     h.clock.set('2026-03-27T15:30:00Z'); // Fri 16:30 CET

@@ -4,6 +4,7 @@ import { createSnapshot, type FlagSnapshot } from '../flags/flag-snapshot.ts';
 import { stateOf, type FlagState } from '../flags/flag-state.ts';
 import type { FlagRevision, Stores, UnitOfWork } from '../store/metadata-store.ts';
 import type { Clock } from '../util/clock.ts';
+import { crashPoint } from '../util/crash-point.ts';
 import { SluiceError } from '../util/errors.ts';
 
 export interface FlagStateDeps {
@@ -81,6 +82,8 @@ export class FlagStates {
     const at = this.deps.clock.now();
     await this.deps.store.transaction(async (tx) => {
       const rev = await tx.flagRevisions.append({ environment, flag: name, state, actor, reason: reason ?? '', at: at.toISOString() });
+      // Killed here, the revision is never committed without its entry: both are in this transaction.
+      crashPoint('flags.revision');
       await this.deps.audit.append({ actor, action, target: `flag/${environment}/${name}`, reason: reason ?? '', details: { revision: rev.revision, before: stateOf(current), after: state } }, at);
     });
     return this.flag(environment, name);

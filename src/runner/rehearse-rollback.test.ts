@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { existingWarehouse, rehearsalCopy } from '../app/rehearsal-copy.ts';
+import { rehearsalCopy } from '../app/rehearsal-copy.ts';
+import { existingWarehouse } from '../app/open-workspace.ts';
 import { openWorkspace, type Workspace } from '../app/open-workspace.ts';
 import { scaffoldProject } from '../demo/scaffold.ts';
 import { DuckDBWarehouse } from '../engine/duckdb/duckdb-warehouse.ts';
@@ -15,7 +16,7 @@ const PLAN = `name: ship
 step: orders.clean_orders
 baseline: v1
 candidate: v2
-approvals: { required: 0 }
+approvals: { before: [] }
 gates:
   soak: { kind: soak, min_batches: 1 }
   long: { kind: soak, min_batches: 9 }

@@ -15,6 +15,8 @@ import { FlagStates } from './flag-states.ts';
 import { snapshotFlags, type FlagSnapshot } from '../flags/flag-snapshot.ts';
 import { sliceSql } from '../flags/bucket-sql.ts';
 import { createHash } from 'node:crypto';
+import { crashPoint } from '../util/crash-point.ts';
+import { keepLease, LEASE_MS, processOwner } from '../util/lease.ts';
 
 export interface RunnerDeps {
   readonly project: Project;
@@ -23,6 +25,8 @@ export interface RunnerDeps {
   readonly audit: AuditTrail;
   readonly clock: Clock;
   readonly metrics?: SluiceMetrics;
+  /** Where notices go (a profile that could not be stored, say). */
+  readonly log?: (line: string) => void;
 }
 
 export interface RunRequest {
@@ -132,7 +136,7 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
 
   const engine = `${warehouse.engine.kind} ${warehouse.engine.version}`;
   const run = await store.transaction(async (tx) => {
-    const r = await tx.runs.start({ pipeline: pipeline.name, partition: req.partition, environment: req.environment, actor: req.actor, artifacts, flags: pinned, engine }, clock.now());
+    const r = await tx.runs.start({ pipeline: pipeline.name, partition: req.partition, environment: req.environment, actor: req.actor, artifacts, flags: pinned, engine }, clock.now(), { owner: processOwner(), until: new Date(clock.now().getTime() + LEASE_MS) });
     await audit.append({ actor: req.actor, action: 'run.started', target: `run/${r.id}`, reason: `${pipeline.name} partition ${req.partition} in ${req.environment}`, details: { artifacts, exposures: pinned.exposures } }, clock.now());
     return r;
   });
@@ -141,6 +145,10 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
   const rowsOut = new Map<string, number>(sourceRows);
   /** Check runs already made in this run, by dataset and output version. */
   const checked = new Map<string, OutputCheck>();
+  crashPoint('run.recorded');
+  // The run is its own intent: while its process lives the lease is renewed; recovery (runner/recover.ts) takes over a run whose owner is gone.
+  const lease = keepLease((until) => store.runs.renewLease(run.id, until), clock);
+  let published = false;
   try {
     await req.onStarted?.(run);
     for (const step of pipeline.steps) {
@@ -230,15 +238,14 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
     }
     await req.onPhase?.('before-publish', req.partition);
     const publications = items.length === 0 ? [] : await warehouse.publish(items, { runId: run.id, actor: req.actor, reason: `run ${run.id}`, at: clock.now() });
+    published = publications.length > 0;
+    crashPoint('run.published');
     await req.onPhase?.('published', req.partition);
-    for (const dataset of pipeline.datasets.values()) {
-      const out = outcomes.find((o) => o.step === dataset.step)?.output;
-      if (out) await afterPublish(deps, dataset, out, run.id, req.environment);
-    }
 
+    // The audit entries of the publish right after it: the window a crash can open is one statement.
     const finished = await store.transaction(async (tx) => {
       for (const p of publications) {
-        await audit.append({ actor: req.actor, action: 'publish', target: `dataset/${p.dataset}/${p.partition}`, reason: `run ${run.id}`, details: { version: p.versionId, previous: p.previousVersionId, seq: p.seq } }, clock.now());
+        await audit.append({ actor: req.actor, action: 'publish', target: `dataset/${p.dataset}/${p.partition}`, reason: `run ${run.id}`, details: { environment: req.environment, run: run.id, version: p.versionId, previous: p.previousVersionId, seq: p.seq } }, clock.now());
       }
       for (const f of freshness) {
         await tx.runs.recordFreshness({ environment: req.environment, dataset: f.dataset, partition: req.partition, newestEventTime: f.newest, runId: run.id, measuredAt: clock.now().toISOString() });
@@ -247,16 +254,28 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
       await audit.append({ actor: req.actor, action: 'run.finished', target: `run/${run.id}`, reason: 'succeeded', details: { published: r.published } }, clock.now());
       return r;
     });
+    crashPoint('run.finished');
+    // Observers of what was published: profiles and anomaly verdicts; they never change the publish or the run.
+    for (const dataset of pipeline.datasets.values()) {
+      const out = outcomes.find((o) => o.step === dataset.step)?.output;
+      if (!out || !publications.some((p) => p.dataset === dataset.name)) continue;
+      await afterPublish(deps, dataset, out, run.id, req.environment).catch((e: unknown) => deps.log?.(`run ${run.id}: profiling ${dataset.name} failed: ${messageOf(e)}`));
+    }
     deps.metrics?.runs.inc({ pipeline: pipeline.name, environment: req.environment, status: 'succeeded' });
     for (const f of freshness) if (f.newest) deps.metrics?.freshness.set({ dataset: f.dataset, environment: req.environment }, Date.parse(f.newest) / 1000);
     return { run: finished, steps: outcomes, publications };
   } catch (e) {
+    // Published but not recorded (the store failed right after the publish): the run stays running,
+    // and once this process is gone recovery audits what it published and finishes it.
+    if (published) throw e;
     await store.transaction(async (tx) => {
       await tx.runs.finish(run.id, { status: 'failed', error: messageOf(e) }, clock.now());
       await audit.append({ actor: req.actor, action: 'run.failed', target: `run/${run.id}`, reason: messageOf(e), details: {} }, clock.now());
     });
     deps.metrics?.runs.inc({ pipeline: pipeline.name, environment: req.environment, status: 'failed' });
     throw e;
+  } finally {
+    lease.stop();
   }
 }
 

@@ -24,11 +24,15 @@ export interface AuditEntryInput {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
+/** `hmac-sha256`: keyed with the audit key; `sha256`: written before audit keys (sealed by `audit seal`). */
+export type AuditAlgorithm = 'sha256' | 'hmac-sha256';
+
 export interface AuditEntry extends AuditEntryInput {
   readonly seq: number;
   readonly at: string;
   readonly details: Readonly<Record<string, unknown>>;
   readonly prevHash: string;
+  readonly alg: AuditAlgorithm;
   readonly hash: string;
 }
 
@@ -63,6 +67,15 @@ export interface RunRecord {
   /** The engine and version the run computed on, as the warehouse reports them (`duckdb 1.5.6`). */
   readonly engine: string;
   readonly published: readonly string[];
+  /** Who runs it (`host:pid`) and until when its lease holds (renewed while it runs). */
+  readonly owner: string;
+  readonly leaseUntil: string | null;
+}
+
+/** Who holds a piece of work, and until when: another process may take it over only after that. */
+export interface Lease {
+  readonly owner: string;
+  readonly until: Date;
 }
 
 export type NewRun = Pick<RunRecord, 'pipeline' | 'partition' | 'environment' | 'actor' | 'artifacts' | 'flags' | 'engine'>;
@@ -98,7 +111,8 @@ export interface RunFilter {
 
 /** Runs, their steps, and the freshness of what they published. */
 export interface RunStore {
-  start(r: NewRun, at: Date): Promise<RunRecord>;
+  start(r: NewRun, at: Date, lease: Lease): Promise<RunRecord>;
+  renewLease(id: number, until: Date): Promise<void>;
   finish(id: number, result: { status: Exclude<RunStatus, 'running'>; error?: string; published?: readonly string[] }, at: Date): Promise<RunRecord>;
   recordStep(s: StepRunRecord): Promise<void>;
   recordFreshness(f: FreshnessRecord): Promise<void>;
@@ -107,8 +121,25 @@ export interface RunStore {
   list(filter?: RunFilter): Promise<RunRecord[]>;
   steps(runId: number): Promise<StepRunRecord[]>;
   freshness(environment: string, dataset?: string): Promise<FreshnessRecord[]>;
-  /** Marks runs left `running` by a process of this host that no longer exists as abandoned. */
-  reapAbandoned(isAlive: (pid: number) => boolean, at: Date): Promise<number[]>;
+}
+
+/** Work that spans the warehouse and the store, recorded before it starts (see runner/recover.ts). */
+export interface Intent {
+  readonly id: string;
+  readonly kind: 'republish' | 'gc';
+  readonly environment: string;
+  readonly owner: string;
+  readonly leaseUntil: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly openedAt: string;
+}
+
+export interface IntentStore {
+  open(i: Intent): Promise<void>;
+  renew(id: string, until: Date): Promise<void>;
+  /** Removes it: the work is done or undone (its audit entry says which). */
+  close(id: string): Promise<void>;
+  list(): Promise<Intent[]>;
 }
 
 export interface AuditFilter {
@@ -189,6 +220,8 @@ export interface StoredRollout {
   readonly plan: RolloutPlan;
   readonly state: RolloutState;
   readonly pending: readonly RolloutAction[];
+  /** Who is carrying the pending actions out, and until when: recovery takes them over only after that. */
+  readonly pendingLease?: { readonly owner: string; readonly until: string };
   readonly updatedAt: string;
 }
 
@@ -212,6 +245,7 @@ export interface Stores {
   readonly checkResults: CheckResultStore;
   readonly profiles: ProfileStore;
   readonly rollouts: RolloutStore;
+  readonly intents: IntentStore;
 }
 
 /** The unit of work: fn's writes through `tx` commit together, or none does when fn throws. */
@@ -221,6 +255,11 @@ export interface UnitOfWork {
    * flow), it joins the open transaction instead of nesting. Other callers wait for it to end.
    */
   transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn once the transaction this flow is in commits (at once outside a transaction); nothing
+   * when it rolls back. For what must only follow a commit, such as the audit checkpoint.
+   */
+  afterCommit(fn: () => void | Promise<void>): Promise<void>;
 }
 
 export interface MetadataStore extends Stores, UnitOfWork, AsyncDisposable {

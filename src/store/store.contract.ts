@@ -1,6 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSnapshot } from '../flags/flag-snapshot.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileAuditAnchor } from '../app/audit-anchor.ts';
+import { chainEntry } from '../governance/audit-chain.ts';
 import { AuditTrail } from '../governance/audit-trail.ts';
 import { initialRolloutState, type RolloutState } from '../rollout/rollout-state.ts';
 import type { RolloutPlan } from '../rollout/rollout-plan.ts';
@@ -22,7 +27,7 @@ export interface StoreUnderTest {
   cleanup(): Promise<void>;
 }
 
-export type StoreContractCase = 'runs' | 'unit-of-work' | 'flags' | 'quality' | 'rollouts' | 'audit-chain' | 'audit-tamper' | 'corrupt-records' | 'durability';
+export type StoreContractCase = 'runs' | 'intents' | 'unit-of-work' | 'flags' | 'quality' | 'rollouts' | 'audit-chain' | 'audit-tamper' | 'corrupt-records' | 'durability';
 
 export interface StoreContractOptions {
   readonly name: string;
@@ -31,6 +36,7 @@ export interface StoreContractOptions {
 }
 
 const clock = new ManualClock('2026-11-20T10:00:00Z');
+const lease = { owner: 'worker-host:4242', until: new Date('2026-11-20T10:01:00Z') };
 
 function newRun(over: Partial<NewRun> = {}): NewRun {
   return {
@@ -56,24 +62,37 @@ const plan: RolloutPlan = {
 
 export function runStoreContract(o: StoreContractOptions): void {
   const skip = (c: StoreContractCase): { skip?: string } => (o.skip?.[c] ? { skip: o.skip[c] } : {});
+  /** The audit anchors of a test's store: key and checkpoint in a folder of its own. */
+  const homes = new Map<string, string>();
+  const trailOf = (store: MetadataStore): AuditTrail => {
+    let home = homes.get(store.description);
+    if (!home) {
+      home = mkdtempSync(join(tmpdir(), 'sluice-anchor-'));
+      homes.set(store.description, home);
+    }
+    return new AuditTrail(store, fileAuditAnchor(store.description, { SLUICE_HOME: home }));
+  };
   const withStore = async (fn: (s: StoreUnderTest) => Promise<void>): Promise<void> => {
     const s = await o.open();
     try {
       await fn(s);
     } finally {
+      const home = homes.get(s.store.description);
       await s.cleanup();
+      if (home) rmSync(home, { recursive: true, force: true });
+      homes.delete(s.store.description);
     }
   };
   const appendEntries = async (store: MetadataStore, n: number): Promise<void> => {
-    const trail = new AuditTrail(store);
+    const trail = trailOf(store);
     for (let i = 1; i <= n; i++) await trail.append({ actor: `u${i}`, action: 'flag.set', target: `flag/f${i}`, reason: `r${i}`, details: { i } }, new Date(Date.UTC(2026, 10, i)));
   };
 
   describe(`store contract: ${o.name}`, () => {
     test('runs: recorded with what they pinned, finished, listed newest first, steps and freshness kept', skip('runs'), () =>
       withStore(async ({ store }) => {
-        const a = await store.runs.start(newRun(), clock.now());
-        const b = await store.runs.start(newRun({ partition: '2026-11-02', pipeline: 'other' }), clock.now());
+        const a = await store.runs.start(newRun(), clock.now(), lease);
+        const b = await store.runs.start(newRun({ partition: '2026-11-02', pipeline: 'other' }), clock.now(), lease);
         assert.equal(a.status, 'running');
         assert.deepEqual((await store.runs.get(a.id))?.flags, newRun().flags, 'the pinned snapshot and exposures come back as stored');
         assert.deepEqual((await store.runs.get(a.id))?.artifacts, newRun().artifacts);
@@ -88,18 +107,34 @@ export function runStoreContract(o: StoreContractOptions): void {
         assert.equal((await store.runs.steps(a.id))[0]?.rowsOut, 9);
         assert.equal((await store.runs.freshness('dev', 'cleaned_orders'))[0]?.newestEventTime, '2026-11-01T23:00:00Z');
         assert.equal(await store.runs.get(999_999), undefined);
-        assert.deepEqual(await store.runs.reapAbandoned(() => true, clock.now()), [], 'a live process keeps its run');
-        assert.deepEqual(await store.runs.reapAbandoned(() => false, clock.now()), [b.id], 'runs of a dead process are abandoned');
-        assert.equal((await store.runs.get(b.id))?.status, 'abandoned');
+        assert.equal(b.owner, lease.owner, 'a run records who runs it');
+        assert.equal(b.leaseUntil, lease.until.toISOString());
+        const later = new Date(lease.until.getTime() + 60_000);
+        await store.runs.renewLease(b.id, later);
+        assert.equal((await store.runs.get(b.id))?.leaseUntil, later.toISOString(), 'a renewed lease holds longer');
+      }),
+    );
+
+    test('intents: opened before the work, renewed while it runs, listed until closed', skip('intents'), () =>
+      withStore(async ({ store }) => {
+        const intent = { id: 'republish-1', kind: 'republish' as const, environment: 'dev', owner: lease.owner, leaseUntil: lease.until.toISOString(), payload: { dataset: 'cleaned_orders', partition: '2026-11-01' }, openedAt: clock.now().toISOString() };
+        await store.intents.open(intent);
+        assert.deepEqual(await store.intents.list(), [intent]);
+        const later = new Date(lease.until.getTime() + 60_000);
+        await store.intents.renew(intent.id, later);
+        assert.equal((await store.intents.list())[0]?.leaseUntil, later.toISOString());
+        await assert.rejects(store.intents.open(intent), 'an intent id is taken once');
+        await store.intents.close(intent.id);
+        assert.deepEqual(await store.intents.list(), []);
       }),
     );
 
     test('unit of work: a transaction commits together, rolls back whole, joins when nested, and others wait for it', skip('unit-of-work'), () =>
       withStore(async ({ store }) => {
-        const trail = new AuditTrail(store);
+        const trail = trailOf(store);
         await assert.rejects(
           store.transaction(async (tx) => {
-            await tx.runs.start(newRun(), clock.now());
+            await tx.runs.start(newRun(), clock.now(), lease);
             await trail.append({ actor: 'a', action: 'run.started', target: 'run/1', reason: '' }, clock.now());
             throw new Error('boom');
           }),
@@ -110,8 +145,8 @@ export function runStoreContract(o: StoreContractOptions): void {
         // Nested: the inner transaction joins the outer one, so both roll back together.
         await assert.rejects(
           store.transaction(async (tx) => {
-            await store.transaction(async (inner) => void (await inner.runs.start(newRun(), clock.now())));
-            await tx.runs.start(newRun(), clock.now());
+            await store.transaction(async (inner) => void (await inner.runs.start(newRun(), clock.now(), lease)));
+            await tx.runs.start(newRun(), clock.now(), lease);
             throw new Error('outer fails');
           }),
           /outer fails/,
@@ -122,7 +157,7 @@ export function runStoreContract(o: StoreContractOptions): void {
         const gate = new Promise<void>((r) => (release = r));
         const order: string[] = [];
         const first = store.transaction(async (tx) => {
-          await tx.runs.start(newRun(), clock.now());
+          await tx.runs.start(newRun(), clock.now(), lease);
           order.push('first wrote');
           await gate;
           order.push('first commits');
@@ -130,7 +165,7 @@ export function runStoreContract(o: StoreContractOptions): void {
         await new Promise((r) => setTimeout(r, 10));
         const second = store.transaction(async (tx) => {
           order.push('second starts');
-          await tx.runs.start(newRun(), clock.now());
+          await tx.runs.start(newRun(), clock.now(), lease);
         });
         const read = store.runs.list().then((rs) => order.push(`read saw ${rs.length}`));
         await new Promise((r) => setTimeout(r, 20));
@@ -194,7 +229,7 @@ export function runStoreContract(o: StoreContractOptions): void {
 
     test('audit chain: appends stay linear under concurrent writers and verify; a taken sequence number is refused', skip('audit-chain'), () =>
       withStore(async ({ store }) => {
-        const trail = new AuditTrail(store);
+        const trail = trailOf(store);
         await Promise.all(Array.from({ length: 30 }, (_, i) => trail.append({ actor: `w${i % 3}`, action: 'test', target: `t/${i}`, reason: '', details: { i } }, clock.now())));
         const v = await trail.verify();
         assert.ok(v.ok && v.entries === 30, JSON.stringify(v));
@@ -206,28 +241,59 @@ export function runStoreContract(o: StoreContractOptions): void {
       }),
     );
 
-    test('audit tamper: an edited, removed (also at the end), reordered or re-hashed entry is named', skip('audit-tamper'), async () => {
-      const cases: { sql: string; expect: (v: Awaited<ReturnType<AuditTrail['verify']>>) => boolean; what: string }[] = [
-        { what: 'edit', sql: `UPDATE audit_log SET reason = 'nothing to see' WHERE seq = 3`, expect: (v) => !v.ok && v.badSeq === 3 && /edited/.test(v.problem) },
-        { what: 'delete', sql: `DELETE FROM audit_log WHERE seq = 2`, expect: (v) => !v.ok && v.badSeq === 3 && /entry 2 is missing/.test(v.problem) },
-        { what: 'truncate', sql: `DELETE FROM audit_log WHERE seq = 5`, expect: (v) => !v.ok && /removed from the end/.test(v.problem) },
-        { what: 'reorder', sql: `UPDATE audit_log SET seq = -1 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = -1`, expect: (v) => !v.ok && v.badSeq === 2 },
-        { what: 're-hash', sql: `UPDATE audit_log SET hash = '${'f'.repeat(64)}', reason = 'forged' WHERE seq = 2`, expect: (v) => !v.ok && v.badSeq === 2 },
+    test('audit tamper: every rewrite a store writer without the key can make is named', skip('audit-tamper'), async () => {
+      const forged = (seq: number, prev: string, key?: Uint8Array) => chainEntry({ seq: seq - 1, hash: prev }, { actor: 'mallory', action: 'flag.set', target: 'flag/x', reason: 'forged' }, new Date(Date.UTC(2026, 10, 9)), key);
+      const sqlOf = (e: ReturnType<typeof forged>): string => `INSERT INTO audit_log (seq, at, actor, action, target, reason, details, prev_hash, hash, alg) VALUES (${e.seq}, '${e.at}', '${e.actor}', '${e.action}', '${e.target}', '${e.reason}', '{}', '${e.prevHash}', '${e.hash}', '${e.alg}')`;
+      const cases: { what: string; sql: (entries: readonly { seq: number; hash: string }[]) => string; expect: RegExp; seq?: number }[] = [
+        { what: 'edit an entry', sql: () => `UPDATE audit_log SET reason = 'nothing to see' WHERE seq = 3`, expect: /entry 3 was edited or forged/, seq: 3 },
+        { what: 'delete an entry', sql: () => `DELETE FROM audit_log WHERE seq = 2`, expect: /entry 2 is missing/, seq: 3 },
+        { what: 'reorder two entries', sql: () => `UPDATE audit_log SET seq = -1 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = -1`, expect: /entry 2/, seq: 2 },
+        { what: 'truncate, head left', sql: () => `DELETE FROM audit_log WHERE seq >= 4`, expect: /log ends at entry 3 but the checkpoint outside the store names entry 5/ },
+        { what: 'truncate and move the head', sql: (es) => `DELETE FROM audit_log WHERE seq >= 4; UPDATE meta SET value = '{"seq":3,"hash":"${es[2]?.hash}"}' WHERE key = 'audit_head'`, expect: /log ends at entry 3 but the checkpoint outside the store names entry 5/ },
+        { what: 'delete every entry and the head', sql: () => `DELETE FROM audit_log; DELETE FROM meta WHERE key = 'audit_head'`, expect: /log ends at entry 0 but the checkpoint outside the store names entry 5/ },
+        { what: 'edit and re-hash without the key', sql: () => `UPDATE audit_log SET hash = '${'f'.repeat(64)}', reason = 'forged' WHERE seq = 2`, expect: /entry 2 was edited or forged/, seq: 2 },
+        { what: 'append a forged unkeyed entry', sql: (es) => sqlOf(forged(6, es[4]?.hash ?? '')), expect: /entry 6 is not keyed but follows keyed entries/, seq: 6 },
+        { what: "append an entry signed with the writer's own key", sql: (es) => sqlOf(forged(6, es[4]?.hash ?? '', new Uint8Array(32).fill(7))), expect: /entry 6 was edited or forged/, seq: 6 },
       ];
       for (const c of cases) {
         await withStore(async (s) => {
           await appendEntries(s.store, 5);
-          assert.ok((await new AuditTrail(s.store).verify()).ok);
-          await s.tamper(c.sql);
-          const v = await new AuditTrail(s.store).verify();
-          assert.ok(c.expect(v), `${c.what}: ${JSON.stringify(v)}`);
+          const trail = trailOf(s.store);
+          assert.ok((await trail.verify()).ok);
+          await s.tamper(c.sql(await s.store.audit.list()));
+          const v = await trail.verify();
+          assert.ok(!v.ok && c.expect.test(v.problem) && (c.seq === undefined || v.badSeq === c.seq), `${c.what}: ${JSON.stringify(v)}`);
         });
       }
     });
 
+    test('audit keys: a trail written before keys is refused until sealed, and sealing anchors it', skip('audit-tamper'), () =>
+      withStore(async (s) => {
+        // An old trail: plain sha256 entries, as written before audit keys.
+        let prev: { seq: number; hash: string } | undefined;
+        for (let i = 1; i <= 3; i++) {
+          const e = chainEntry(prev, { actor: 'old', action: 'run.started', target: `run/${i}`, reason: '' }, new Date(Date.UTC(2026, 0, i)));
+          await s.store.audit.append(e);
+          prev = e;
+        }
+        const trail = trailOf(s.store);
+        const before = await trail.verify();
+        assert.ok(!before.ok && /not keyed .* run `sluice audit seal`/.test(before.problem), JSON.stringify(before));
+        await assert.rejects(trail.append({ actor: 'a', action: 'flag.set', target: 'flag/x', reason: '' }, clock.now()), (e: unknown) => e instanceof SluiceError && e.code === 'AUDIT_BROKEN' && /audit seal/.test(e.message));
+        const seal = await trail.seal('admin', clock.now());
+        assert.equal(seal.alg, 'hmac-sha256');
+        await trail.append({ actor: 'a', action: 'flag.set', target: 'flag/x', reason: '' }, clock.now());
+        const after = await trail.verify();
+        assert.ok(after.ok && after.sealedPrefix === 3 && after.keyed === 2, JSON.stringify(after));
+        await s.tamper(`UPDATE audit_log SET reason = 'rewritten' WHERE seq = 1`);
+        const v = await trail.verify();
+        assert.ok(!v.ok && v.badSeq === 1, 'an edit of the sealed prefix is still caught');
+      }),
+    );
+
     test('corrupt records: a stored value that is not what it must be is refused as CORRUPT, naming the record', skip('corrupt-records'), () =>
       withStore(async (s) => {
-        const r = await s.store.runs.start(newRun(), clock.now());
+        const r = await s.store.runs.start(newRun(), clock.now(), lease);
         await s.tamper(`UPDATE runs SET flags = '{"snapshot": 3}' WHERE id = ${r.id}`);
         await assert.rejects(s.store.runs.get(r.id), (e: unknown) => e instanceof SluiceError && e.code === 'CORRUPT' && new RegExp(`run ${r.id} flags`).test(e.message));
         await s.store.rollouts.save({ id: 'ship', name: 'ship', attempt: 1, plan, state: initialRolloutState('ship'), pending: [] }, clock.now());
@@ -239,10 +305,10 @@ export function runStoreContract(o: StoreContractOptions): void {
     test('durability: what was committed is there after the store is opened again', skip('durability'), () =>
       withStore(async (s) => {
         await appendEntries(s.store, 3);
-        const r = await s.store.runs.start(newRun(), clock.now());
+        const r = await s.store.runs.start(newRun(), clock.now(), lease);
         const again = await s.reopen();
         assert.equal((await again.runs.get(r.id))?.pipeline, 'orders');
-        assert.ok((await new AuditTrail(again).verify()).ok);
+        assert.ok((await trailOf(again).verify()).ok);
       }),
     );
   });

@@ -15,7 +15,11 @@ import type { Emit } from '../emit.ts';
 import { formatTable } from '../../util/format-table.ts';
 import { computedFromStore, computedVersions, publishedLines, publishedNow, rolloutReaction } from '../../runner/run-report.ts';
 import { EXIT_ROLLOUT_ACTED } from '../output.ts';
-import { currentActor, openWorkspace } from '../../app/open-workspace.ts';
+import { currentActor, existingWarehouse, openWorkspace } from '../../app/open-workspace.ts';
+import { verifyAudit } from '../../runner/verify-audit.ts';
+import { ensureProjectAuditKey } from '../../app/audit-anchor.ts';
+import { parseDecimal } from '../../util/decimal.ts';
+import { manualRepublish } from '../../runner/manual-republish.ts';
 
 
 export function registerCoreCommands(program: Command, emit: Emit): void {
@@ -28,9 +32,10 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .description('scaffold a working project with sample data')
     .action(async (dir: string) => {
       const r = await scaffoldProject({ dir, days: 3, ordersPerDay: 500 });
+      const key = ensureProjectAuditKey(r.root);
       out({
-        json: r,
-        text: [`created ${r.root}`, ...r.files.map((f) => `  ${f}`), '  data/ (3 days of sample orders)', '', `next: cd ${relative(process.cwd(), r.root) || '.'} && sluice validate && sluice run orders --partition 2026-11-01`].join('\n'),
+        json: { ...r, auditKey: key.keyLocation },
+        text: [`created ${r.root}`, ...r.files.map((f) => `  ${f}`), '  data/ (3 days of sample orders)', '', `audit key: ${key.keyLocation} (outside the project and the store: keep it, back it up, never commit it)`, '', `next: cd ${relative(process.cwd(), r.root) || '.'} && sluice validate && sluice run orders --partition 2026-11-01`].join('\n'),
       });
     });
 
@@ -48,13 +53,13 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
 
   program
     .command('validate')
-    .description('check the whole project and report every problem with file, line and field')
+    .description('check the whole project without running or writing anything: every file, step SQL bound against its inputs, checks, contracts, flags and rollout plans; every problem with file, line and field')
     .action(async () => {
-      const r = await loadProject(globals().project);
+      const r = await loadProject(globals().project, { bind: true, plans: true });
       if (!r.ok) throw configError(r.problems);
       const p = r.project;
       const pipelines = [...p.pipelines.values()].map((x) => ({ pipeline: x.name, file: x.file, steps: x.steps.map((s) => s.name).join(' -> '), datasets: [...x.datasets.keys()].join(', ') }));
-      out({ json: { ok: true, project: p.name, pipelines }, text: `${p.name}: ok\n${formatTable(pipelines)}` });
+      out({ json: { ok: true, project: p.name, pipelines, notes: r.notes }, text: [`${p.name}: ok`, formatTable(pipelines), ...r.notes.map((n) => `note: ${n}`)].join('\n') });
     });
 
   program
@@ -63,7 +68,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .requiredOption('--partition <p>', 'the partition to run, e.g. 2026-11-01')
     .description(`run every step of a pipeline for one partition and publish its datasets (exit ${EXIT_ROLLOUT_ACTED} when the batch made a rollout roll back or pause: the baseline was published)`)
     .action(async (pipeline: string, o: { partition: string }) => {
-      await using ws = await openWorkspace(globals().project, globals().env);
+      await using ws = await openWorkspace(globals().project, globals().env, { recover: true, check: true });
       const { result: r, rollouts } = await ws.run({ pipeline, partition: o.partition, environment: ws.environment, actor: currentActor() });
       const versions = computedVersions(r.steps).map((v) => ({ step: v.step, computed: v.role, version: v.stepVersion, rows: v.rows, output: v.id }));
       const reaction = rolloutReaction(rollouts);
@@ -92,7 +97,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .description(`run a range of daily partitions with a progress bar and a summary (exit 5 failed partitions, else 6 failed checks, else ${EXIT_ROLLOUT_ACTED} a rollout rolled back or paused)`)
     .action(async (pipeline: string, o: { from: string; to: string; stopOnError: boolean }) => {
       const partitions = dailyPartitions(o.from, o.to);
-      await using ws = await openWorkspace(globals().project, globals().env);
+      await using ws = await openWorkspace(globals().project, globals().env, { recover: true, check: true });
       const bar = !globals().json && process.stderr.isTTY ? new SingleBar({ format: 'backfill {bar} {value}/{total} partitions | {partition}', stream: process.stderr }, Presets.shades_classic) : undefined;
       bar?.start(partitions.length, 0, { partition: '' });
       const items = await backfill({ ...ws, runOne: (req: RunRequest) => ws.run(req) }, { pipeline, partitions, environment: ws.environment, actor: currentActor(), stopOnError: o.stopOnError }, (item, done) => bar?.update(done, { partition: item.partition }));
@@ -182,16 +187,8 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .option('--reason <text>', 'why', 'manual republish')
     .description('publish an existing output version of a partition again (the primitive rollback uses)')
     .action(async (dataset: string, o: { partition: string; version: string; reason: string }) => {
-      await using ws = await openWorkspace(globals().project, globals().env);
-      const ds = pipelineOfDataset(ws.project, dataset)?.datasets.get(dataset);
-      if (!ds) throw new SluiceError('NOT_FOUND', `unknown dataset "${dataset}"`, { field: 'dataset' });
-      const v = await ws.warehouse.outputVersion(o.version);
-      if (!v) throw new SluiceError('NOT_FOUND', `no output version ${o.version}`, { field: '--version' });
-      if (v.step !== ds.step) throw new SluiceError('USAGE', `output version ${o.version} is of step ${v.step}, but ${dataset} publishes step ${ds.step}`, { field: '--version' });
-      const actor = currentActor();
-      const [p] = await ws.warehouse.publish([{ dataset, partitionColumn: ds.partitionColumn, partition: o.partition, versionId: o.version }], { runId: null, actor, reason: o.reason, at: ws.clock.now() });
-      if (!p) throw new SluiceError('INTERNAL', 'publish returned nothing');
-      await ws.audit.append({ actor, action: 'republish', target: `dataset/${dataset}/${o.partition}`, reason: o.reason, details: { version: p.versionId, previous: p.previousVersionId, seq: p.seq } }, ws.clock.now());
+      await using ws = await openWorkspace(globals().project, globals().env, { recover: true });
+      const p = await manualRepublish(ws, { dataset, partition: o.partition, versionId: o.version, actor: currentActor(), reason: o.reason });
       out({ json: p, text: `published ${dataset} ${o.partition} <- ${p.versionId} (was ${p.previousVersionId ?? 'nothing'})` });
     });
 
@@ -207,18 +204,34 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     });
   audit
     .command('verify')
-    .description('exit non-zero, naming the first bad entry, if any entry was edited, removed or reordered')
+    .description('check every entry against the audit key, the chain against the checkpoint outside the store, and the trail against the runs, flag revisions and publications it must record (exit 9 naming what is wrong)')
     .action(async () => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      const v = await ws.audit.verify();
-      out(v.ok
-        ? { json: v, text: `audit log ok: ${v.entries} entries, head ${v.head.slice(0, 16)}` }
-        : { json: v, text: `audit log BROKEN at entry ${v.badSeq}: ${v.problem}`, exitCode: 9 });
+      const r = await verifyAudit({ ...ws, existingWarehouse: existingWarehouse(ws) });
+      const covered = `${r.checked.runs} runs, ${r.checked.flagRevisions} flag revisions, ${r.checked.publications} publications in ${r.checked.environments.join(', ') || 'no warehouse yet'}`;
+      const lines = [
+        r.chain.ok
+          ? `audit chain ok: ${r.chain.entries} entries (${r.chain.keyed} keyed${r.chain.sealedPrefix ? `, ${r.chain.sealedPrefix} sealed` : ''}), head ${r.chain.head.slice(0, 16)}, matches the checkpoint ${r.checkpointLocation}`
+          : `audit chain BROKEN at entry ${r.chain.badSeq}: ${r.chain.problem}`,
+        r.coverage.length === 0 ? `coverage ok: every one of ${covered} has its entries` : `coverage BROKEN: ${r.coverage.length} record(s) without their entries (checked ${covered}):`,
+        ...r.coverage.slice(0, 50).map((p) => `  ${p.problem}`),
+        ...(r.coverage.length > 50 ? [`  … and ${r.coverage.length - 50} more (--json lists all)`] : []),
+        ...r.unfinished.map((u) => `note: ${u}`),
+      ];
+      out({ json: r, text: lines.join('\n'), exitCode: r.ok ? 0 : 9 });
+    });
+  audit
+    .command('seal')
+    .description('anchor a trail written before audit keys under the key (once; recorded as an entry)')
+    .action(async () => {
+      await using ws = await openWorkspace(globals().project, globals().env);
+      const e = await ws.audit.seal(currentActor(), ws.clock.now());
+      out({ json: e, text: `sealed ${String(e.details['sealed'])} unkeyed entries with entry ${e.seq}, keyed with ${ws.audit.keyLocation}` });
     });
 }
 
 export function positiveInt(v: string, what: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new SluiceError('USAGE', `${what} takes a positive whole number (got "${v}")`, { field: what });
+  const n = parseDecimal(v, { integer: true });
+  if (n === undefined || n <= 0) throw new SluiceError('USAGE', `${what} takes a positive whole number in decimal digits (got "${v}")`, { field: what });
   return n;
 }

@@ -1,3 +1,4 @@
+import { parseDecimal } from '../../util/decimal.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -54,7 +55,7 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
 
   /** Sets a state through FlagStates (which appends the revision and the audit entry in one transaction). */
   async function change(name: string, reason: string | undefined, action: string, next: (states: FlagStates, current: FlagDefinition, ws: Workspace) => FlagState | Promise<FlagState>, verb = 'set'): Promise<void> {
-    await using ws = await openWorkspace(globals().project, globals().env);
+    await using ws = await openWorkspace(globals().project, globals().env, { recover: true });
     const states = ws.flags;
     const current = await states.flag(ws.environment, name);
     const state = await next(states, current, ws);
@@ -174,8 +175,8 @@ export function registerFlagCommands(program: Command, emit: Emit): void {
     .option('--reason <text>', 'why (required in prod)')
     .description('restore an earlier revision of a flag as a new revision')
     .action(async (name: string, o: { to: string; reason?: string }) => {
-      const to = Number(o.to);
-      if (!Number.isInteger(to) || to < 0) throw new SluiceError('USAGE', `--to takes a revision number (got "${o.to}")`, { field: '--to' });
+      const to = parseDecimal(o.to, { integer: true });
+      if (to === undefined) throw new SluiceError('USAGE', `--to takes a revision number (got "${o.to}")`, { field: '--to' });
       await change(name, o.reason, 'flag.revert', async (states, _current, ws) => {
         const entry = (await states.history(ws.environment, name)).find((h) => h.revision === to);
         if (!entry) throw new SluiceError('NOT_FOUND', `flag ${name} has no revision ${to} in ${ws.environment}`, { field: '--to' });

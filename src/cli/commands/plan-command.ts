@@ -22,7 +22,7 @@ export function registerPlanCommand(program: Command, emit: Emit): void {
     .description(`what each environment runs that the project files do not say (exit ${EXIT_PLAN_DIFFERS} when they differ); --write commits promoted baselines to the files`)
     .action(async (o: { write?: boolean }) => {
       const g = globals();
-      await using ws = await openWorkspace(g.project, g.env);
+      await using ws = await openWorkspace(g.project, g.env, { recover: true });
       const environments = g.env ? [ws.environment] : ws.project.environments;
       const plan = await deploymentPlan(ws, environments);
       const rows = plan.items.map((i) => ({ env: i.environment, kind: i.kind, subject: i.step && i.kind === 'baseline' ? `${i.step} (${i.subject})` : i.subject, files: i.files, deployed: i.deployed, why: i.why, counts: i.counts ? 'yes' : 'no' }));

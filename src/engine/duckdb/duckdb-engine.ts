@@ -72,6 +72,24 @@ export class DuckDBSession implements SqlEngine, AsyncDisposable {
     await this.close();
   }
 
+  /** Appends rows of numbers and texts to a table of this connection's database (DuckDB's appender: no SQL text per row). */
+  async appendRows(table: string, rows: readonly (readonly (number | string)[])[]): Promise<void> {
+    if (this.closed) throw new SluiceError('INTERNAL', `DuckDB database ${this.path} is closed`);
+    const appender = await this.conn.createAppender(table);
+    try {
+      for (const row of rows) {
+        for (const v of row) {
+          if (typeof v === 'number') appender.appendInteger(v);
+          else appender.appendVarchar(v);
+        }
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
   private async run(sql: string): Promise<DuckDBResultReader> {
     if (this.closed) throw new SluiceError('INTERNAL', `DuckDB database ${this.path} is closed`);
     const p = this.conn.runAndReadAll(sql);

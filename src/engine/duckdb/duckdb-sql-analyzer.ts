@@ -1,5 +1,6 @@
-import type { FunctionRef, RelationRef, SqlAnalysisResult, SqlAnalyzer } from '../sql-analysis.ts';
-import { quoteLiteral } from '../sql.ts';
+import type { BindScope, FunctionRef, RelationRef, SqlAnalysisResult, SqlAnalyzer } from '../sql-analysis.ts';
+import { DuckDBBindScope } from './duckdb-bind-scope.ts';
+import { duckdbDialect } from './duckdb-dialect.ts';
 import { DuckDBEngine } from './duckdb-engine.ts';
 
 /**
@@ -9,6 +10,8 @@ import { DuckDBEngine } from './duckdb-engine.ts';
  * in-memory database of its own; nothing is bound or executed.
  */
 export class DuckDBSqlAnalyzer implements SqlAnalyzer {
+  readonly dialect = duckdbDialect;
+
   private constructor(private readonly db: DuckDBEngine) {}
 
   static async open(): Promise<DuckDBSqlAnalyzer> {
@@ -16,14 +19,17 @@ export class DuckDBSqlAnalyzer implements SqlAnalyzer {
   }
 
   async analyze(sqls: readonly string[]): Promise<SqlAnalysisResult[]> {
-    const out: SqlAnalysisResult[] = [];
-    // Many texts per query: a round trip per text would dominate big projects.
-    for (let i = 0; i < sqls.length; i += 500) {
-      const chunk = sqls.slice(i, i + 500);
-      const rows = await this.db.query(`SELECT i, json_serialize_sql(s) AS j FROM (VALUES ${chunk.map((s, k) => `(${k}, ${quoteLiteral(stripTrailingSemicolon(s))})`).join(', ')}) t(i, s) ORDER BY i`);
-      for (const r of rows) out.push(toResult(JSON.parse(String(r['j'])) as SerializedSql));
-    }
-    return out;
+    if (sqls.length === 0) return [];
+    // Many texts in one query over an appended table: a round trip, or a literal, per text would dominate big projects.
+    await this.db.exec('CREATE OR REPLACE TABLE sluice_analysis_input (i INTEGER, s VARCHAR)');
+    await this.db.appendRows('sluice_analysis_input', sqls.map((s, i) => [i, stripTrailingSemicolon(s)]));
+    const rows = await this.db.query('SELECT json_serialize_sql(s, skip_empty := true, skip_null := true) AS j FROM sluice_analysis_input ORDER BY i');
+    await this.db.exec('DROP TABLE sluice_analysis_input');
+    return rows.map((r) => toResult(JSON.parse(String(r['j'])) as SerializedSql));
+  }
+
+  openBindScope(): Promise<BindScope> {
+    return DuckDBBindScope.open(this.db);
   }
 
   close(): Promise<void> {

@@ -1,11 +1,11 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { Source } from '../source.ts';
+import type { FileSource, Source } from '../source.ts';
 import { SluiceError, messageOf } from '../../util/errors.ts';
 import type { Row } from '../sql-engine.ts';
 import { qualified, quoteIdent, quoteLiteral } from '../sql.ts';
 import type { ColumnInfo, EngineInfo, NewOutputVersion, OutputVersion, Publication, PublishItem, PublishMeta, Warehouse, WarehouseSession } from '../warehouse.ts';
 import { DuckDBEngine, type DuckDBOptions, type DuckDBSession } from './duckdb-engine.ts';
+import { checkCsvHeaders, fileReader } from './duckdb-file-reader.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
 
 const META = 'sluice';
@@ -65,6 +65,7 @@ export class DuckDBWarehouse implements Warehouse {
         seq BIGINT PRIMARY KEY, dataset VARCHAR NOT NULL, partition VARCHAR NOT NULL, version_id VARCHAR NOT NULL,
         previous_version_id VARCHAR, published_at TIMESTAMPTZ NOT NULL, run_id BIGINT, actor VARCHAR NOT NULL, reason VARCHAR NOT NULL);
       ALTER TABLE ${META}.publication_log ADD COLUMN IF NOT EXISTS rollout VARCHAR;
+      ALTER TABLE ${META}.publication_log ADD COLUMN IF NOT EXISTS intent VARCHAR;
     `);
   }
 
@@ -161,12 +162,12 @@ export class DuckDBWarehouse implements Warehouse {
         await conn.exec(`DELETE FROM ${target} WHERE ${quoteIdent(item.partitionColumn)} = ${quoteLiteral(item.partition)}`);
         await conn.exec(`INSERT INTO ${target} BY NAME SELECT * FROM ${versionTable(item.versionId)}`);
         previous.set(key, item.versionId);
-        out.push({ dataset: item.dataset, partition: item.partition, versionId: item.versionId, previousVersionId, publishedAt: at, runId: meta.runId, actor: meta.actor, reason: meta.reason, seq: seqs[k] ?? 0, rollout: item.rollout ?? null });
+        out.push({ dataset: item.dataset, partition: item.partition, versionId: item.versionId, previousVersionId, publishedAt: at, runId: meta.runId, actor: meta.actor, reason: meta.reason, seq: seqs[k] ?? 0, rollout: item.rollout ?? null, intent: meta.intent ?? null });
       }
       // The pointer of each partition is its last publication in this call; the log keeps all of them.
       const latest = new Map(out.map((p) => [`${p.dataset}\0${p.partition}`, p]));
       await conn.exec(`INSERT OR REPLACE INTO ${META}.publications VALUES ${[...latest.values()].map((p) => `(${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.seq})`).join(', ')}`);
-      await conn.exec(`INSERT INTO ${META}.publication_log (seq, dataset, partition, version_id, previous_version_id, published_at, run_id, actor, reason, rollout) VALUES ${out.map((p) => `(${p.seq}, ${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.previousVersionId === null ? 'NULL' : quoteLiteral(p.previousVersionId)}, ${quoteLiteral(at)}, ${meta.runId ?? 'NULL'}, ${quoteLiteral(meta.actor)}, ${quoteLiteral(meta.reason)}, ${p.rollout === null ? 'NULL' : quoteLiteral(p.rollout)})`).join(', ')}`);
+      await conn.exec(`INSERT INTO ${META}.publication_log (seq, dataset, partition, version_id, previous_version_id, published_at, run_id, actor, reason, rollout, intent) VALUES ${out.map((p) => `(${p.seq}, ${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.previousVersionId === null ? 'NULL' : quoteLiteral(p.previousVersionId)}, ${quoteLiteral(at)}, ${meta.runId ?? 'NULL'}, ${quoteLiteral(meta.actor)}, ${quoteLiteral(meta.reason)}, ${p.rollout === null ? 'NULL' : quoteLiteral(p.rollout)}, ${p.intent === null ? 'NULL' : quoteLiteral(p.intent)})`).join(', ')}`);
       return out;
     });
   }
@@ -263,7 +264,7 @@ class DuckDBWarehouseSession implements WarehouseSession {
   }
 
   /** The files of a source for one partition: for hive layouts only that partition's folder. */
-  private async sourceFiles(source: FileSourceT, root: string, partition: string): Promise<string[]> {
+  private async sourceFiles(source: FileSource, root: string, partition: string): Promise<string[]> {
     const pattern = isAbsolute(source.path) ? source.path : join(root, source.path);
     const rows = await this.conn.query(`SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file`);
     let files = rows.map((r) => String(r['file']));
@@ -324,52 +325,6 @@ export function versionTable(versionId: string): string {
   return qualified(VERSIONS, versionId);
 }
 
-type FileSourceT = Extract<Source, { kind: 'files' }>;
-
-function fileReader(source: FileSourceT, files: readonly string[]): string {
-  const list = `[${files.map(quoteLiteral).join(', ')}]`;
-  const hive = source.hive ? ', hive_partitioning = true' : '';
-  switch (source.format) {
-    case 'csv': {
-      if (!source.columns) return `read_csv(${list}, header = true${hive})`;
-      // Declared columns: no sniffing (it costs ~90 ms a file); headers were checked against them already.
-      const cols = Object.entries(source.columns).map(([n, t]) => `${quoteLiteral(n)}: ${quoteLiteral(t)}`).join(', ');
-      return `read_csv(${list}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${cols}}${hive})`;
-    }
-    case 'parquet':
-      return `read_parquet(${list}${hive})`;
-    case 'json':
-      return `read_json_auto(${list}${hive})`;
-  }
-}
-
-/** Every CSV file must have the declared columns, in the declared order; the first file that does not is named. */
-function checkCsvHeaders(source: FileSourceT, files: readonly string[]): void {
-  const declared = Object.keys(source.columns ?? {});
-  for (const file of files) {
-    const header = firstLine(file).split(',').map((h) => h.trim().replace(/^"(.*)"$/, '$1'));
-    const missing = declared.filter((c) => !header.includes(c));
-    const extra = header.filter((c) => !declared.includes(c));
-    if (missing.length || extra.length || header.join(',') !== declared.join(',')) {
-      const parts = [missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `unexpected ${extra.join(', ')}` : '', !missing.length && !extra.length ? `order is ${header.join(', ')}` : ''].filter(Boolean);
-      throw new SluiceError('DATA_INVALID', `source ${source.name}: ${file}: columns do not match the declared ones (${declared.join(', ')}): ${parts.join('; ')}`, { file, line: 1, field: `sources.${source.name}.columns` });
-    }
-  }
-}
-
-function firstLine(file: string): string {
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(65536);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const text = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '');
-    const end = text.search(/\r?\n/);
-    return end === -1 ? text : text.slice(0, end);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function stripTrailingSemicolon(sql: string): string {
   return sql.trim().replace(/;\s*$/, '');
 }
@@ -416,5 +371,6 @@ function toPublication(r: Row): Publication {
     reason: String(r['reason']),
     seq: Number(r['seq']),
     rollout: r['rollout'] === null || r['rollout'] === undefined ? null : String(r['rollout']),
+    intent: r['intent'] === null || r['intent'] === undefined ? null : String(r['intent']),
   };
 }

@@ -8,6 +8,9 @@ import type { RolloutPlan, StepRef } from '../../rollout/rollout-plan.ts';
 import type { UnitOfWork } from '../../store/metadata-store.ts';
 import type { Clock } from '../../util/clock.ts';
 import { SluiceError } from '../../util/errors.ts';
+import { crashPoint } from '../../util/crash-point.ts';
+import { stableJson } from '../../util/stable-json.ts';
+import { stateOf } from '../../flags/flag-state.ts';
 import { dependsOn, pipelineOfDataset } from '../dataset-graph.ts';
 import { runPipeline, type RunnerDeps } from '../run-pipeline.ts';
 import { stepFlag } from '../step-exposure.ts';
@@ -39,15 +42,22 @@ export class RolloutEffects {
         for (const step of a.steps) {
           // The baseline exposure belongs to no rollout: runs pinned to it are plain baseline runs.
           const rollout = a.exposure.mode === 'baseline' ? {} : { rollout: a.rolloutId };
-          await this.deps.flags.set(a.environment, this.flagOf(step).name, exposureFlagState(step, a.baseline, a.candidate, a.exposure), 'sluice', `rollout ${a.rolloutId}: ${describeExposure(a.exposure)}`, 'flag.set', rollout);
+          // Setting the same state again after a crash would only add a revision: skip it when it stands.
+          const want = exposureFlagState(step, a.baseline, a.candidate, a.exposure);
+          const now = await this.deps.flags.flag(a.environment, this.flagOf(step).name);
+          if (sameState(now, { ...want, ...rollout })) continue;
+          await this.deps.flags.set(a.environment, this.flagOf(step).name, want, 'sluice', `rollout ${a.rolloutId}: ${describeExposure(a.exposure)}`, 'flag.set', rollout);
         }
+        crashPoint('effects.flags');
       } else if (a.kind === 'republish') {
         for (const k of await this.republish(plan, a.items)) changed.add(k);
+        crashPoint('effects.republished');
       } else if (a.kind === 'rerun_downstream') {
         for (const item of a.items) {
           const partitions = item.partitions.filter((p) => item.because.some((d) => changed.has(`${item.environment}\0${d}\0${p}`)));
           await this.rerunDownstream(item.environment, item.dataset, partitions, plan.name);
           for (const p of partitions) changed.add(`${item.environment}\0${item.dataset}\0${p}`);
+          crashPoint('effects.rerun');
         }
       }
     }
@@ -88,9 +98,14 @@ export class RolloutEffects {
         return { dataset: item.dataset, partitionColumn: ds.partitionColumn, partition: item.partition, versionId: restore, expected: replaces, rollout: null };
       });
       const pubs = publishItems.length > 0 ? await w.publish(publishItems, { runId: null, actor: 'sluice', reason: `rollback of ${plan.name}`, at: this.deps.clock.now() }) : [];
+      crashPoint('effects.published');
+      // A partition restored before a crash has its publication already: audit it now if that was lost.
+      const already = (await w.currentPublications()).filter((p) => done.some((d) => d.dataset === p.dataset && d.partition === p.partition));
       await this.deps.store.transaction(async () => {
-        for (const p of pubs) {
-          await this.deps.audit.append({ actor: 'sluice', action: 'republish', target: `dataset/${p.dataset}/${p.partition}`, reason: `rollback of ${plan.name}`, details: { environment, version: p.versionId, previous: p.previousVersionId } }, this.deps.clock.now());
+        for (const p of [...pubs, ...already]) {
+          const target = `dataset/${p.dataset}/${p.partition}`;
+          if (already.includes(p) && (await this.deps.store.audit.list({ target })).some((e) => e.details['version'] === p.versionId && e.details['seq'] === p.seq)) continue;
+          await this.deps.audit.append({ actor: 'sluice', action: 'republish', target, reason: `rollback of ${plan.name}`, details: { environment, version: p.versionId, previous: p.previousVersionId, seq: p.seq } }, this.deps.clock.now());
         }
         for (const s of superseded) {
           await this.deps.audit.append({ actor: 'sluice', action: 'republish.skipped', target: `dataset/${s.dataset}/${s.partition}`, reason: `rollback of ${plan.name}: the partition was published again after the decision; the later publication stands`, details: { environment, expected: s.replaces, found: current.get(`${s.dataset}\0${s.partition}`) ?? null, baseline: s.outputVersion } }, this.deps.clock.now());
@@ -102,17 +117,25 @@ export class RolloutEffects {
     return restored;
   }
 
-  /** After promotion the candidate becomes every environment's baseline, computed alone. */
-  async retireBaseline(plan: RolloutPlan): Promise<void> {
+  /**
+   * After promotion the candidate becomes every environment's baseline, computed alone. Only flags
+   * that still show this attempt's exposure are retired (a later rollout of the step owns its own),
+   * so recovery may call it again after a crash. Returns how many flags it changed.
+   */
+  async retireBaseline(plan: RolloutPlan, attemptId: string): Promise<number> {
+    let changed = 0;
     for (const env of plan.environments) {
       for (const step of plan.steps) {
         const flag = this.flagOf(step);
         const current = await this.deps.flags.flag(env.name, flag.name);
-        if (!current.enabled && current.defaultVariant === plan.candidate) continue;
+        if (current.rollout !== attemptId) continue;
         await this.deps.flags.set(env.name, flag.name, { enabled: false, defaultVariant: plan.candidate, strategies: [] }, 'sluice', `rollout ${plan.name} promoted: ${plan.candidate} is the baseline`, 'flag.set');
+        changed++;
       }
     }
+    return changed;
   }
+
 
   private flagOf(step: StepRef): FlagDefinition {
     const f = stepFlag(flagSet(this.deps.project.flags), step.pipeline, step.step);
@@ -141,4 +164,9 @@ export class RolloutEffects {
       this.deps.log?.(`re-ran ${dataset} ${partition} in ${environment} (rollback of ${rollout})`);
     }
   }
+}
+
+/** Two flag states that behave the same (the rollout id included). */
+function sameState(a: Parameters<typeof stateOf>[0], b: Parameters<typeof stateOf>[0]): boolean {
+  return stableJson(stateOf(a)) === stableJson(stateOf(b));
 }

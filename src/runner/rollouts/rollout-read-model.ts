@@ -21,6 +21,8 @@ export type VerdictSummary = Pick<GateVerdict, 'gate' | 'gateKind' | 'verdict' |
 /** What `rollout status` shows of one rollout; `state` is exactly the reducer's state kind. */
 export type RolloutSummary = {
   readonly name: string;
+  /** The attempt shown (`name`, then `name#2`, … for a plan started again). */
+  readonly attempt: string;
   readonly state: StateKind;
   /** `ENV/STAGE`, or null before the first stage. */
   readonly stage: string | null;
@@ -61,6 +63,7 @@ export function summarize(deps: SummaryDeps, plan: RolloutPlan, state: RolloutSt
   const { waiting, next } = whatItWaitsFor(deps, plan, state, observed);
   return {
     name: plan.name,
+    attempt: state.id ?? plan.name,
     state: state.kind,
     stage: positionKey(pos) ?? null,
     environment: pos?.environment ?? null,

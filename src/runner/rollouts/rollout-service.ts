@@ -13,6 +13,8 @@ import { ACTIVE_STATES, ENDED_STATES, initialRolloutState, rolloutId, type Rollo
 import type { MetadataStore, StoredRollout } from '../../store/metadata-store.ts';
 import type { Clock } from '../../util/clock.ts';
 import { SluiceError } from '../../util/errors.ts';
+import { crashPoint } from '../../util/crash-point.ts';
+import { keepLease, LEASE_MS, ownerGone, processOwner } from '../../util/lease.ts';
 import { buildDatasetGraph } from '../dataset-graph.ts';
 import { stepFlag } from '../step-exposure.ts';
 import type { RolloutEffects } from './rollout-effects.ts';
@@ -34,6 +36,8 @@ export interface DispatchOutcome {
   readonly id: string;
   readonly state: RolloutState;
   readonly result: ReduceResult;
+  /** What the service did besides the reducer's decision (finishing work a stopped process left). */
+  readonly notes?: readonly string[];
 }
 
 /** The actions that change the world and are kept as pending until carried out. */
@@ -121,6 +125,15 @@ export class RolloutService {
   /** An event for the latest attempt of a plan (commands by name: approve, pause, rollback, …). */
   async dispatch(name: string, event: RolloutEvent): Promise<DispatchOutcome> {
     const latest = await this.deps.store.rollouts.latest(name);
+    // A rollback asked of a rollout that is rolled back already is done: one whose rollback is
+    // unfinished (its process stopped) is finished now; either way the answer is success.
+    if (latest && event.kind === 'rollback' && latest.state.kind === 'rolled_back') {
+      const unfinished = latest.pending.length > 0;
+      if (unfinished) await this.finishPending(latest.id);
+      const done = (await this.deps.store.rollouts.get(latest.id)) ?? latest;
+      const note = unfinished ? `finished the rollback of ${latest.id} that a stopped process left half done` : `${latest.id} is rolled back already; nothing left to do`;
+      return { rollout: name, id: latest.id, state: done.state, result: { state: done.state, actions: [], transitions: [], verdicts: [] }, notes: [note] };
+    }
     if (latest) return this.dispatchTo(latest, event);
     const plan = await this.plan(name);
     return this.dispatchTo({ id: rolloutId(name, 1), name, attempt: 1, plan, state: initialRolloutState(name), pending: [] }, event);
@@ -144,7 +157,9 @@ export class RolloutService {
       throw new SluiceError(event.kind === 'approve' ? 'FORBIDDEN' : 'CONFLICT', `rollout ${name}: ${result.refused}`, { field: event.kind });
     }
     const pending = result.actions.filter((a) => EFFECTS.includes(a.kind));
-    const saved = { id, name, attempt: attempt.attempt, plan, state: result.state, pending };
+    // The decision and its effects are saved together, leased to this process: a crash after this
+    // leaves them pending, and recovery (or the next event) carries them out.
+    const saved = { id, name, attempt: attempt.attempt, plan, state: result.state, pending, ...(pending.length > 0 ? { pendingLease: { owner: processOwner(), until: new Date(now.getTime() + LEASE_MS).toISOString() } } : {}) };
     await store.transaction(async (tx) => {
       await tx.rollouts.save(saved, now);
       for (const t of result.transitions) await tx.rollouts.appendLog(id, { type: 'transition', transition: t }, now);
@@ -153,16 +168,47 @@ export class RolloutService {
       await this.audit(result.actions);
     });
     for (const a of result.actions) if (a.kind === 'notify') this.deps.log?.(`[${a.level}] ${a.rollout}: ${a.message}`);
+    crashPoint('rollout.decided');
     if (pending.length > 0) await this.carryOut(saved, pending);
-    if (result.state.kind === 'promoted' && state.kind !== 'promoted') await this.deps.effects.retireBaseline(plan);
+    if (result.state.kind === 'promoted' && state.kind !== 'promoted') await this.deps.effects.retireBaseline(plan, id);
     return { rollout: name, id, state: result.state, result };
   }
 
-  /** Carries out pending effects, then clears them from the stored attempt. */
+  /** Retires the baseline flags a promoted attempt left showing its exposure (a crash right after the promotion); returns how many. */
+  retireIfPromoted(a: StoredRollout): Promise<number> {
+    return a.state.kind === 'promoted' ? this.deps.effects.retireBaseline(a.plan, a.id) : Promise.resolve(0);
+  }
+
+  /** Carries out the pending actions an attempt was left with (recovery), if there are any. */
+  async finishPending(id: string): Promise<void> {
+    const stored = await this.deps.store.rollouts.get(id);
+    if (stored && stored.pending.length > 0) await this.carryOut(stored, stored.pending);
+  }
+
+  /**
+   * Carries out pending effects under a lease (renewed while they run, so no other process takes
+   * them over meanwhile), then clears them from the stored attempt.
+   */
   private async carryOut(attempt: Omit<StoredRollout, 'updatedAt'>, actions: readonly RolloutAction[]): Promise<void> {
-    await this.deps.effects.carryOut(attempt.plan, actions);
-    const stored = await this.deps.store.rollouts.get(attempt.id);
-    if (stored) await this.deps.store.rollouts.save({ ...stored, pending: [] }, this.deps.clock.now());
+    const { store, clock } = this.deps;
+    // Effects another live process is carrying out are its own: wait for it instead of doing them twice.
+    const held = attempt.pendingLease;
+    if (held && held.owner !== processOwner() && !ownerGone(held.owner, held.until, clock)) {
+      throw new SluiceError('CONFLICT', `rollout ${attempt.name}: ${held.owner} is carrying out its ${actions.map((a) => a.kind).join(', ')} (leased until ${held.until}); try again when it has finished`);
+    }
+    const leased = (until: Date) => store.rollouts.get(attempt.id).then((s) => (s ? store.rollouts.save({ ...s, pendingLease: { owner: processOwner(), until: until.toISOString() } }, clock.now()) : undefined));
+    await leased(new Date(clock.now().getTime() + LEASE_MS));
+    const lease = keepLease(leased, clock);
+    try {
+      await this.deps.effects.carryOut(attempt.plan, actions);
+    } finally {
+      lease.stop();
+    }
+    const stored = await store.rollouts.get(attempt.id);
+    if (stored) {
+      const { pendingLease: _done, ...rest } = stored;
+      await store.rollouts.save({ ...rest, pending: [] }, clock.now());
+    }
   }
 
   private async audit(actions: readonly RolloutAction[]): Promise<void> {

@@ -8,6 +8,8 @@ import { MIGRATIONS } from './sqlite-migrations.ts';
 /** A transaction of this process: open until it commits or rolls back. */
 interface OpenTransaction {
   open: boolean;
+  /** What runs once it commits. */
+  readonly afterCommit: (() => void | Promise<void>)[];
 }
 
 /**
@@ -75,13 +77,13 @@ export class SqliteDatabase {
     if (this.closed) throw new SluiceError('INTERNAL', `the SQLite store ${this.path} is closed`);
     let release: () => void = () => undefined;
     this.turn = new Promise<void>((resolve) => (release = resolve));
-    const tx: OpenTransaction = { open: true };
+    const tx: OpenTransaction = { open: true, afterCommit: [] };
+    let out: T;
     try {
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        const out = await this.context.run(tx, fn);
+        out = await this.context.run(tx, fn);
         this.db.exec('COMMIT');
-        return out;
       } catch (e) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw e;
@@ -91,6 +93,15 @@ export class SqliteDatabase {
       this.turn = undefined;
       release();
     }
+    for (const cb of tx.afterCommit) await cb();
+    return out;
+  }
+
+  /** Runs fn after the commit of this flow's transaction, or at once outside one. */
+  async afterCommit(fn: () => void | Promise<void>): Promise<void> {
+    const tx = this.context.getStore();
+    if (tx?.open) tx.afterCommit.push(fn);
+    else await fn();
   }
 
   /** A consistent copy of the database file, taken with SQLite's online backup (other writers may go on). */

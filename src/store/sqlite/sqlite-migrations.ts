@@ -38,4 +38,14 @@ export const MIGRATIONS: readonly string[] = [
      updated_at TEXT NOT NULL, UNIQUE (name, attempt));
    INSERT INTO rollout_attempts SELECT name, name, 1, plan, json_set(state, '$.state.id', name), updated_at FROM rollouts;
    DROP TABLE rollouts;`,
+  // Audit entries say how they are hashed: keyed (hmac-sha256) from now on, plain sha256 before.
+  `ALTER TABLE audit_log ADD COLUMN alg TEXT NOT NULL DEFAULT 'sha256';`,
+  // Work that spans the warehouse and the store records its intent first, with an owner and a
+  // lease; a later command finishes or undoes it when the owner is gone. Runs carry their lease.
+  `CREATE TABLE intents (
+     id TEXT PRIMARY KEY, kind TEXT NOT NULL, environment TEXT NOT NULL, owner TEXT NOT NULL,
+     lease_until TEXT NOT NULL, payload TEXT NOT NULL, opened_at TEXT NOT NULL);
+   ALTER TABLE runs ADD COLUMN lease_until TEXT;
+   ALTER TABLE rollout_attempts ADD COLUMN pending_owner TEXT;
+   ALTER TABLE rollout_attempts ADD COLUMN pending_lease_until TEXT;`,
 ];

@@ -14,11 +14,12 @@ export class SqliteStore implements MetadataStore {
   readonly checkResults: Stores['checkResults'];
   readonly profiles: Stores['profiles'];
   readonly rollouts: Stores['rollouts'];
+  readonly intents: Stores['intents'];
   private readonly stores: Stores;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.stores = sqliteStores(db);
-    ({ runs: this.runs, audit: this.audit, flagRevisions: this.flagRevisions, checkResults: this.checkResults, profiles: this.profiles, rollouts: this.rollouts } = this.stores);
+    ({ runs: this.runs, audit: this.audit, flagRevisions: this.flagRevisions, checkResults: this.checkResults, profiles: this.profiles, rollouts: this.rollouts, intents: this.intents } = this.stores);
   }
 
   /** Opens (creating and migrating) the store at `path`. */
@@ -36,6 +37,10 @@ export class SqliteStore implements MetadataStore {
 
   transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T> {
     return this.db.transaction(() => fn(this.stores));
+  }
+
+  afterCommit(fn: () => void | Promise<void>): Promise<void> {
+    return this.db.afterCommit(fn);
   }
 
   /** A consistent copy of the store file (SQLite's online backup), for rehearsals. */

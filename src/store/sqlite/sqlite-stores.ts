@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 import { SluiceError } from '../../util/errors.ts';
 import type {
@@ -7,6 +6,7 @@ import type {
   AuditLogStore,
   CheckResultStore,
   FlagRevisionStore,
+  IntentStore,
   ProfileStore,
   RolloutStore,
   RunStatus,
@@ -52,7 +52,15 @@ function toRun(r: SqlRow): RunRecord {
     flags: decodeJson(pinnedFlagsSchema, r['flags'], `run ${id} flags`),
     engine: text(r['engine']),
     published: decodeJson(stringListSchema, r['published'], `run ${id} publications`),
+    owner: `${text(r['host'])}:${Number(r['pid'])}`,
+    leaseUntil: nullableText(r['lease_until']),
   };
+}
+
+/** `host:pid` into its parts (the host may hold colons; the pid is the last part). */
+function splitOwner(owner: string): { host: string; pid: number } {
+  const i = owner.lastIndexOf(':');
+  return { host: owner.slice(0, i), pid: Number(owner.slice(i + 1)) };
 }
 
 function runStore(h: SqliteHandle): RunStore {
@@ -70,12 +78,17 @@ function runStore(h: SqliteHandle): RunStore {
     return must(db, id);
   };
   return {
-    start: (r, at) =>
+    start: (r, at, lease) =>
       h.run((db) => {
+        const { host, pid } = splitOwner(lease.owner);
         const info = db
-          .prepare(`INSERT INTO runs (pipeline, partition, environment, status, actor, started_at, artifacts, flags, engine, pid, host) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`)
-          .run(r.pipeline, r.partition, r.environment, r.actor, at.toISOString(), JSON.stringify(r.artifacts), JSON.stringify(r.flags), r.engine, process.pid, hostname());
+          .prepare(`INSERT INTO runs (pipeline, partition, environment, status, actor, started_at, artifacts, flags, engine, pid, host, lease_until) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)`)
+          .run(r.pipeline, r.partition, r.environment, r.actor, at.toISOString(), JSON.stringify(r.artifacts), JSON.stringify(r.flags), r.engine, pid, host, lease.until.toISOString());
         return must(db, Number(info.lastInsertRowid));
+      }),
+    renewLease: (id, until) =>
+      h.run((db) => {
+        db.prepare(`UPDATE runs SET lease_until = ? WHERE id = ? AND status = 'running'`).run(until.toISOString(), id);
       }),
     finish: (id, result, at) => h.run((db) => finish(db, id, result, at)),
     recordStep: (s) =>
@@ -128,14 +141,6 @@ function runStore(h: SqliteHandle): RunStore {
           measuredAt: text(r['measured_at']),
         }));
       }),
-    reapAbandoned: (isAlive, at) =>
-      h.run((db) => {
-        const stale = (db.prepare(`SELECT id, pid FROM runs WHERE status = 'running' AND host = ?`).all(hostname()) as SqlRow[])
-          .filter((r) => !isAlive(Number(r['pid'])))
-          .map((r) => Number(r['id']));
-        for (const id of stale) finish(db, id, { status: 'abandoned', error: 'the process running it stopped before it finished' }, at);
-        return stale;
-      }),
   };
 }
 
@@ -150,6 +155,7 @@ function toAuditEntry(r: SqlRow): AuditEntry {
     reason: text(r['reason']),
     details: decodeJson(detailsSchema, r['details'], `audit entry ${seq} details`),
     prevHash: text(r['prev_hash']),
+    alg: r['alg'] === 'hmac-sha256' ? 'hmac-sha256' : 'sha256',
     hash: text(r['hash']),
   };
 }
@@ -161,7 +167,7 @@ function auditStore(h: SqliteHandle): AuditLogStore {
     append: (e) =>
       h.run((db) => {
         try {
-          db.prepare(`INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(e.seq, e.at, e.actor, e.action, e.target, e.reason, JSON.stringify(e.details), e.prevHash, e.hash);
+          db.prepare(`INSERT INTO audit_log (seq, at, actor, action, target, reason, details, prev_hash, hash, alg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(e.seq, e.at, e.actor, e.action, e.target, e.reason, JSON.stringify(e.details), e.prevHash, e.hash, e.alg);
         } catch (err) {
           if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new SluiceError('CONFLICT', `audit entry ${e.seq} was written by someone else first`, {}, [], { cause: err });
           throw err;
@@ -277,19 +283,16 @@ function rolloutStore(h: SqliteHandle): RolloutStore {
   const toRollout = (x: SqlRow): StoredRollout => {
     const id = text(x['id']);
     const { state, pending } = decodeJson(storedStateSchema, x['state'], `rollout ${id} state`);
-    return { id, name: text(x['name']), attempt: Number(x['attempt']), plan: decodeJson(rolloutPlanSchema, x['plan'], `rollout ${id} plan`), state, pending, updatedAt: text(x['updated_at']) };
+    const lease = x['pending_owner'] !== null && x['pending_owner'] !== undefined ? { pendingLease: { owner: text(x['pending_owner']), until: text(x['pending_lease_until']) } } : {};
+    return { id, name: text(x['name']), attempt: Number(x['attempt']), plan: decodeJson(rolloutPlanSchema, x['plan'], `rollout ${id} plan`), state, pending, ...lease, updatedAt: text(x['updated_at']) };
   };
   return {
     save: (r, at) =>
       h.run((db) => {
-        db.prepare(`INSERT INTO rollout_attempts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET plan = excluded.plan, state = excluded.state, updated_at = excluded.updated_at`).run(
-          r.id,
-          r.name,
-          r.attempt,
-          JSON.stringify(r.plan),
-          JSON.stringify({ state: r.state, pending: r.pending }),
-          at.toISOString(),
-        );
+        db.prepare(
+          `INSERT INTO rollout_attempts (id, name, attempt, plan, state, updated_at, pending_owner, pending_lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET plan = excluded.plan, state = excluded.state, updated_at = excluded.updated_at, pending_owner = excluded.pending_owner, pending_lease_until = excluded.pending_lease_until`,
+        ).run(r.id, r.name, r.attempt, JSON.stringify(r.plan), JSON.stringify({ state: r.state, pending: r.pending }), at.toISOString(), r.pendingLease?.owner ?? null, r.pendingLease?.until ?? null);
       }),
     get: (id) =>
       h.run((db) => {
@@ -318,6 +321,31 @@ function rolloutStore(h: SqliteHandle): RolloutStore {
   };
 }
 
+function intentStore(h: SqliteHandle): IntentStore {
+  return {
+    open: (i) =>
+      h.run((db) => {
+        db.prepare(`INSERT INTO intents VALUES (?, ?, ?, ?, ?, ?, ?)`).run(i.id, i.kind, i.environment, i.owner, i.leaseUntil, JSON.stringify(i.payload), i.openedAt);
+      }),
+    renew: (id, until) =>
+      h.run((db) => {
+        db.prepare(`UPDATE intents SET lease_until = ? WHERE id = ?`).run(until.toISOString(), id);
+      }),
+    close: (id) =>
+      h.run((db) => {
+        db.prepare(`DELETE FROM intents WHERE id = ?`).run(id);
+      }),
+    list: () =>
+      h.run((db) =>
+        (db.prepare(`SELECT * FROM intents ORDER BY opened_at, id`).all() as SqlRow[]).map((x) => {
+          const kind = text(x['kind']);
+          if (kind !== 'republish' && kind !== 'gc') throw new SluiceError('CORRUPT', `intent ${text(x['id'])} in the store has kind "${kind}"`);
+          return { id: text(x['id']), kind, environment: text(x['environment']), owner: text(x['owner']), leaseUntil: text(x['lease_until']), payload: decodeJson(detailsSchema, x['payload'], `intent ${text(x['id'])}`), openedAt: text(x['opened_at']) };
+        }),
+      ),
+  };
+}
+
 /** The feature stores over one handle (curried: the same factory serves plain calls and a transaction). */
 export function sqliteStores(h: SqliteHandle): Stores {
   return {
@@ -327,5 +355,6 @@ export function sqliteStores(h: SqliteHandle): Stores {
     checkResults: checkResultStore(h),
     profiles: profileStore(h),
     rollouts: rolloutStore(h),
+    intents: intentStore(h),
   };
 }

@@ -1,3 +1,4 @@
+import { parseDecimal } from '../../../util/decimal.ts';
 import { Option, type Command } from 'commander';
 import { loadProjectOrThrow } from '../../../app/load-project.ts';
 import type { Project } from '../../../config/project-model.ts';
@@ -53,7 +54,7 @@ export function registerContractCommands(program: Command, emit: Emit): void {
       const { dataset } = findDataset(p, name);
       const set = contractOf(p, dataset);
       if (!set) throw new SluiceError('NOT_FOUND', `dataset ${name} declares no contract (add contract: contracts/${name} to its pipeline)`, { field: 'contract' });
-      const wanted = o.version === undefined ? set.current.version : Number(o.version.replace(/^v/, ''));
+      const wanted = o.version === undefined ? set.current.version : parseDecimal(o.version.replace(/^v/, ''), { integer: true });
       const c = set.versions.find((v) => v.version === wanted);
       if (!c) throw new SluiceError('NOT_FOUND', `contract of ${name} has no version ${o.version} (versions: ${set.versions.map((v) => `v${v.version}`).join(', ')})`, { field: '--version' });
       const text = [

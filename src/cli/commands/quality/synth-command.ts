@@ -1,3 +1,4 @@
+import { parseDecimal } from '../../../util/decimal.ts';
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -115,7 +116,7 @@ export function registerSynthCommand(program: Command, emit: Emit): void {
 }
 
 function wholeNumber(v: string, what: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new SluiceError('USAGE', `${what} takes a whole number (got "${v}")`, { field: what });
+  const n = parseDecimal(v, { integer: true });
+  if (n === undefined) throw new SluiceError('USAGE', `${what} takes a whole number (got "${v}")`, { field: what });
   return n;
 }

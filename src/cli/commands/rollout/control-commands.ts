@@ -13,8 +13,8 @@ import { describeMove } from '../../../runner/rollouts/rollout-read-model.ts';
  * reaches the entry point, which maps it to exit 7 or 8.
  */
 export function registerControlCommands(rollout: Command, cli: RolloutCli): void {
-  const act = async (fn: (rollouts: RolloutService, actor: string) => Promise<DispatchOutcome>): Promise<void> => {
-    await using ws = await openWorkspace(cli.globals().project, cli.globals().env);
+  const act = async (fn: (rollouts: RolloutService, actor: string) => Promise<DispatchOutcome>, check = false): Promise<void> => {
+    await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true, check });
     cli.out(outcomeResult(await fn(ws.rollouts, currentActor())));
   };
   const send = (name: string, event: (actor: string) => RolloutEvent): Promise<void> => act((rollouts, actor) => rollouts.dispatch(name, event(actor)));
@@ -23,8 +23,8 @@ export function registerControlCommands(rollout: Command, cli: RolloutCli): void
     .command('start')
     .argument('<name>', 'a plan in rollouts/')
     .option('--reason <text>', 'why (kept in the audit log)')
-    .description('start a rollout: enter its first stage and set the flag for it')
-    .action(async (name: string, o: { reason?: string }) => act((rollouts, actor) => rollouts.start(name, actor, o.reason)));
+    .description('start a rollout: check the whole project as validate does, then enter its first stage and set the flag for it')
+    .action(async (name: string, o: { reason?: string }) => act((rollouts, actor) => rollouts.start(name, actor, o.reason), true));
 
   rollout
     .command('approve')
@@ -59,7 +59,7 @@ export function registerControlCommands(rollout: Command, cli: RolloutCli): void
     .command('tick')
     .description('the timer: re-judge the gates of every active rollout (soak time, windows, approvals)')
     .action(async () => {
-      await using ws = await openWorkspace(cli.globals().project, cli.globals().env);
+      await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true });
       const outcomes = await ws.rollouts.tick();
       const results = outcomes.map(outcomeResult);
       cli.out({ json: results.map((r) => r.json), text: results.length ? results.map((r) => r.text).join('\n') : 'no active rollouts' });
@@ -74,11 +74,12 @@ export function outcomeResult(o: DispatchOutcome): CommandResult {
   for (const t of r.transitions) lines.push(`  ${describeMove(t)} by ${t.actor} (${t.event}): ${t.reason}`);
   for (const v of r.verdicts) if (v.verdict !== 'wait') lines.push(`  gate ${v.gate} (${v.gateKind}): ${v.verdict} — ${v.reason}`);
   for (const w of r.waiting ?? []) lines.push(`  waiting: ${w}`);
+  for (const n of o.notes ?? []) lines.push(`  ${n}`);
   if (rollback && r.transitions.some((t) => t.to.state === 'rolled_back')) {
     for (const p of rollback.republish) lines.push(`  republished ${p.environment} ${p.dataset} ${p.partition} <- ${p.outputVersion} (was ${p.replaces})`);
     for (const d of rollback.rerun) lines.push(`  re-ran ${d.environment} ${d.dataset} ${d.partitions.join(', ')}`);
   }
-  if (r.transitions.length === 0 && !r.verdicts.length && !r.waiting?.length) lines.push('  no change');
+  if (r.transitions.length === 0 && !r.verdicts.length && !r.waiting?.length && !o.notes?.length) lines.push('  no change');
   return {
     json: {
       name: o.rollout,
@@ -87,6 +88,7 @@ export function outcomeResult(o: DispatchOutcome): CommandResult {
       transitions: r.transitions,
       verdicts: r.verdicts,
       waiting: r.waiting ?? [],
+      notes: o.notes ?? [],
       ...(rollback ? { rollback } : {}),
     },
     text: lines.join('\n'),

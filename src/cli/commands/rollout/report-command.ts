@@ -14,7 +14,7 @@ export function registerReportCommand(rollout: Command, cli: RolloutCli): void {
     .description('timeline of stages, batches, gate verdicts with their numbers, decisions and who did what')
     .action(async (name: string, o: { format: string }) => {
       if (o.format !== 'md' && o.format !== 'json') throw new SluiceError('USAGE', `--format takes md or json (got "${o.format}")`, { field: '--format' });
-      await using ws = await openWorkspace(cli.globals().project, cli.globals().env);
+      await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true });
       const plan = await ws.rollouts.plan(name); // NOT_FOUND for an unknown name
       const report = reportFromLog(await ws.rollouts.log(name), await ws.rollouts.state(name), plan);
       cli.out({ json: report, text: o.format === 'json' ? JSON.stringify(report, null, 2) : renderReportMarkdown(report).trimEnd() });

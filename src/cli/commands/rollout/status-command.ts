@@ -12,7 +12,7 @@ export function registerStatusCommand(rollout: Command, cli: RolloutCli): void {
     .argument('[name]', 'one rollout (default: all)')
     .description('state, stage, batches in the stage, last gate verdicts and what each rollout waits for')
     .action(async (name: string | undefined) => {
-      await using ws = await openWorkspace(cli.globals().project, cli.globals().env);
+      await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true });
       const { rollouts, warnings } = await allRollouts(ws.rollouts, ws.project);
       const observed = await ws.rollouts.observations();
       const summaries: RolloutSummary[] = [];
@@ -47,7 +47,7 @@ function listText(summaries: readonly RolloutSummary[]): string {
 
 function detailText(s: RolloutSummary): string {
   const lines = [
-    `rollout ${s.name}: ${s.state}${s.stage ? ` at ${s.stage} (${s.mode})` : ''}`,
+    `rollout ${s.name}${s.attempt !== s.name ? ` (attempt ${s.attempt})` : ''}: ${s.state}${s.stage ? ` at ${s.stage} (${s.mode})` : ''}`,
     `  moves ${s.steps} from ${s.baseline} to ${s.candidate}`,
   ];
   if (s.startedBy) lines.push(`  started by ${s.startedBy} at ${s.startedAt}`);

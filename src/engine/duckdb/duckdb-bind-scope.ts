@@ -1,0 +1,67 @@
+import { isAbsolute, join } from 'node:path';
+import { messageOf } from '../../util/errors.ts';
+import type { BindScope, SqlBinding } from '../sql-analysis.ts';
+import type { FileSource } from '../source.ts';
+import { quoteIdent, quoteLiteral } from '../sql.ts';
+import type { ColumnInfo } from '../warehouse.ts';
+import type { DuckDBEngine, DuckDBSession } from './duckdb-engine.ts';
+import { fileReader } from './duckdb-file-reader.ts';
+
+let scopes = 0;
+
+/**
+ * Binding with DuckDB: a schema of empty tables in the analyzer's in-memory database, one
+ * connection whose search path is that schema, and `DESCRIBE <query>`, which binds the query
+ * (names, columns, types, constant regular expressions) and plans nothing on data.
+ */
+export class DuckDBBindScope implements BindScope {
+  private constructor(
+    private readonly conn: DuckDBSession,
+    private readonly schema: string,
+  ) {}
+
+  static async open(db: DuckDBEngine): Promise<DuckDBBindScope> {
+    const schema = `bind_${++scopes}`;
+    const conn = await db.connect();
+    await conn.exec(`CREATE SCHEMA ${schema}; SET search_path = '${schema}'`);
+    return new DuckDBBindScope(conn, schema);
+  }
+
+  async declare(name: string, columns: readonly ColumnInfo[]): Promise<void> {
+    const cols = columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
+    await this.conn.exec(`CREATE OR REPLACE TABLE ${this.schema}.${quoteIdent(name)} (${cols})`);
+  }
+
+  async sourceColumns(source: FileSource, projectRoot: string): Promise<ColumnInfo[] | undefined> {
+    const pattern = isAbsolute(source.path) ? source.path : join(projectRoot, source.path);
+    const [first] = await this.conn.query(`SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file LIMIT 1`);
+    if (!first) return undefined;
+    const rows = await this.conn.query(`DESCRIBE SELECT * FROM ${fileReader(source, [String(first['file'])])}`);
+    return rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
+  }
+
+  async bind(sql: string): Promise<SqlBinding> {
+    try {
+      const rows = await this.conn.query(`DESCRIBE ${sql.trim().replace(/;\s*$/, '')}`);
+      return { ok: true, columns: rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) })) };
+    } catch (e) {
+      return bindError(messageOf(e));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.conn.exec(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`).catch(() => undefined);
+    await this.conn.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** DuckDB's message without its caret drawing; the `LINE n:` it names is the line in the step's SQL. */
+function bindError(message: string): SqlBinding {
+  const line = /\nLINE (\d+):/.exec(message);
+  const text = message.split('\n').filter((l) => l.trim() !== '' && !/^LINE \d+:/.test(l) && !/^\s*\^\s*$/.test(l)).join(' ').replace(/^SQL failed: /, '');
+  return { ok: false, message: text, ...(line ? { line: Number(line[1]) } : {}) };
+}
