@@ -3,7 +3,7 @@
 // summary to bench/RESULTS.md (or --out FILE). Each bench measures its competitors side by side,
 // interleaved, and reports medians and ratios: on a shared 2-core machine absolute seconds are noisy.
 //   npx tsx bench/run-all.ts [--quick] [--only a,b] [--skip a,b] [--out FILE]
-// Bench names: overhead, layout, quality, flags, slice, rollback, shadow.
+// Bench names: overhead, validate, layout, quality, flags, slice, rollback, shadow.
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
@@ -44,6 +44,19 @@ const BENCHES: readonly Bench[] = [
       const { runOverheadBench } = await import('./run-overhead.bench.ts');
       const rows = await runOverheadBench({ rows: q ? 200_000 : 10_000_000, repeats: 3 });
       return markdownTable(rows.map((r) => ({ what: r.what, seconds: f3(r.seconds), ratio: x2(r.ratio) }))) + '\nAim: ratio ≤ 1.10 at 10 million rows.\n';
+    },
+  },
+  {
+    name: 'validate',
+    title: 'Validate at scale: loading and structural checks of an N-step pipeline; binding per step version',
+    sizes: (q) => (q ? 'chains of 2,000 / 4,000 / 8,000 steps; binding over 500 steps' : 'chains of 8,000 / 16,000 / 32,000 / 100,000 steps; binding over 2,000 steps'),
+    run: async (q) => {
+      const { runValidateScaleBench } = await import('./validate-scale.bench.ts');
+      const r = await runValidateScaleBench(q ? { sizes: [2000, 4000, 8000], bindSteps: 500 } : { sizes: [8000, 16000, 32000, 100000], bindSteps: 2000 });
+      return (
+        markdownTable(r.structural.map((x) => ({ steps: n(x.steps), seconds: f3(x.seconds), 'seconds per 1,000 steps': f3(x.perThousand) }))) +
+        `\nAim: linear (seconds per 1,000 steps flat), 100,000 steps under 10 s. Binding: ${r.bindMsPerVersion.toFixed(2)} ms per step version (aim: a few ms).\n`
+      );
     },
   },
   {

@@ -37,11 +37,11 @@ export async function bindProject(pipelines: ReadonlyMap<string, Pipeline>, root
     const outputs = await bindSteps(pipeline, root, scope, problemAt, problems, notes, refused);
     // Datasets are readable by custom SQL checks under their own names, with their step's columns.
     for (const d of pipeline.datasets.values()) {
-      const cols = outputs.get(d.step)?.get(defaultOf(pipeline, d.step));
-      if (cols) await scope.declare(d.name, cols);
+      const cols = outputs.declared.get(d.step);
+      if (cols) await scope.declare(d.name, cols).catch(() => undefined);
     }
     for (const d of pipeline.datasets.values()) {
-      const versions = outputs.get(d.step);
+      const versions = outputs.versions.get(d.step);
       if (!versions) continue;
       for (const [version, columns] of versions) await checkDataset(pipeline, d, version, columns, scope, analyzer, datasetNames, problemAt, problems);
     }
@@ -49,12 +49,15 @@ export async function bindProject(pipelines: ReadonlyMap<string, Pipeline>, root
   return { problems, notes };
 }
 
-function defaultOf(pipeline: Pipeline, step: string): string {
-  return pipeline.steps.find((s) => s.name === step)?.defaultVersion ?? '';
+interface BoundSteps {
+  /** step -> version -> output columns, for the versions that bound. */
+  readonly versions: Map<string, Map<string, readonly ColumnInfo[]>>;
+  /** step -> the columns later steps bind against (its default version's), for steps declared. */
+  readonly declared: Map<string, readonly ColumnInfo[]>;
 }
 
-/** Binds every version of every step; returns step -> version -> output columns (bound ones only). */
-async function bindSteps(pipeline: Pipeline, root: string, scope: BindScope, problemAt: PipelineProblemAt, problems: Problem[], notes: string[], refused: ReadonlySet<string>): Promise<Map<string, Map<string, readonly ColumnInfo[]>>> {
+/** Binds every version of every step in order; each step's output is declared for the steps after it. */
+async function bindSteps(pipeline: Pipeline, root: string, scope: BindScope, problemAt: PipelineProblemAt, problems: Problem[], notes: string[], refused: ReadonlySet<string>): Promise<BoundSteps> {
   const unbound = new Set<string>();
   for (const source of pipeline.sources.values()) {
     let columns: readonly ColumnInfo[] | undefined = source.columns ? Object.entries(source.columns).map(([name, type]) => ({ name, type })) : undefined;
@@ -63,7 +66,7 @@ async function bindSteps(pipeline: Pipeline, root: string, scope: BindScope, pro
       try {
         columns = await scope.sourceColumns(source, root);
       } catch (e) {
-        problems.push(problemAt(pipeline, `sources.${source.name}`, `source ${source.name}: cannot read the columns of ${source.path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`));
+        problems.push(problemAt(pipeline, `sources.${source.name}`, `source ${source.name}: cannot read the columns of ${source.path}: ${firstLine(e)}`));
         unbound.add(source.name);
         continue;
       }
@@ -75,10 +78,16 @@ async function bindSteps(pipeline: Pipeline, root: string, scope: BindScope, pro
       if (source.partitionColumn && !columns.some((c) => c.name === source.partitionColumn)) {
         problems.push(problemAt(pipeline, `sources.${source.name}.partition_column`, `source ${source.name} has no column "${source.partitionColumn}" (columns: ${columns.map((c) => c.name).join(', ')})`));
       }
-      await scope.declare(source.name, columns);
+      try {
+        await scope.declare(source.name, columns);
+      } catch (e) {
+        problems.push(problemAt(pipeline, `sources.${source.name}.columns`, `source ${source.name}: its columns cannot be declared: ${firstLine(e)}`));
+        unbound.add(source.name);
+      }
     } else unbound.add(source.name);
   }
   const outputs = new Map<string, Map<string, readonly ColumnInfo[]>>();
+  const declared = new Map<string, readonly ColumnInfo[]>();
   for (const step of pipeline.steps) {
     if (step.inputs.some((i) => unbound.has(i))) {
       unbound.add(step.name);
@@ -104,9 +113,20 @@ async function bindSteps(pipeline: Pipeline, root: string, scope: BindScope, pro
       unbound.add(step.name);
       continue;
     }
-    await scope.declare(step.name, columns);
+    try {
+      await scope.declare(step.name, columns);
+      declared.set(step.name, columns);
+    } catch (e) {
+      // A column type the engine reports but cannot declare (the type of a bare NULL): name it.
+      problems.push(sqlProblem(step, step.versions.get(step.defaultVersion) ?? [...step.versions.values()][0]!, `returns columns that cannot be typed (${columns.map((c) => `${c.name} ${c.type}`).join(', ')}): ${firstLine(e)}; cast them`));
+      unbound.add(step.name);
+    }
   }
-  return outputs;
+  return { versions: outputs, declared };
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
 }
 
 function sqlProblem(step: Step, v: StepVersion, message: string, line?: number): Problem {

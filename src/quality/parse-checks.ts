@@ -73,7 +73,7 @@ export function parseChecks(raw: unknown, options: ParseChecksOptions = {}): Par
     if (check.name && ids.has(check.name)) problem(`${base}.name`, `duplicate check name ${check.name}`);
     ids.add(id);
     const place: CheckPlace = options.source
-      ? { file: options.source.file, line: options.source.lineOf(at(base)), field: at(base) }
+      ? lazyPlace(options.source, at(base))
       : { field: at(base) };
     checks.push({ ...check.spec, id, severity: check.severity, mostly: check.mostly, place } as Check);
   });
@@ -293,4 +293,21 @@ export function defaultId(spec: CheckSpec): string {
   if ('column' in spec) return `${spec.kind}(${spec.column})`;
   if (spec.kind === 'unique' || spec.kind === 'references') return `${spec.kind}(${spec.columns.join(',')})`;
   return spec.kind;
+}
+
+/** A check's place whose line is found only when asked (a problem is reported): finding lines parses the file again. */
+function lazyPlace(source: YamlSource, field: string): CheckPlace {
+  let line: number | undefined;
+  let found = false;
+  return {
+    file: source.file,
+    field,
+    get line(): number | undefined {
+      if (!found) {
+        line = source.lineOf(field);
+        found = true;
+      }
+      return line;
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { messageOf } from '../../util/errors.ts';
 import type { BindScope, SqlBinding } from '../sql-analysis.ts';
@@ -9,6 +10,9 @@ import { fileReader } from './duckdb-file-reader.ts';
 
 let scopes = 0;
 
+/** Columns read from a file, by reader expression, size and modification time. */
+export type HeaderCache = Map<string, ColumnInfo[]>;
+
 /**
  * Binding with DuckDB: a schema of empty tables in the analyzer's in-memory database, one
  * connection whose search path is that schema, and `DESCRIBE <query>`, which binds the query
@@ -18,13 +22,15 @@ export class DuckDBBindScope implements BindScope {
   private constructor(
     private readonly conn: DuckDBSession,
     private readonly schema: string,
+    private readonly headers: HeaderCache,
   ) {}
 
-  static async open(db: DuckDBEngine): Promise<DuckDBBindScope> {
+  /** `headers` is shared by the scopes of one analyzer: a file's columns are sniffed once while it is unchanged. */
+  static async open(db: DuckDBEngine, headers: HeaderCache): Promise<DuckDBBindScope> {
     const schema = `bind_${++scopes}`;
     const conn = await db.connect();
     await conn.exec(`CREATE SCHEMA ${schema}; SET search_path = '${schema}'`);
-    return new DuckDBBindScope(conn, schema);
+    return new DuckDBBindScope(conn, schema, headers);
   }
 
   async declare(name: string, columns: readonly ColumnInfo[]): Promise<void> {
@@ -36,8 +42,16 @@ export class DuckDBBindScope implements BindScope {
     const pattern = isAbsolute(source.path) ? source.path : join(projectRoot, source.path);
     const [first] = await this.conn.query(`SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file LIMIT 1`);
     if (!first) return undefined;
-    const rows = await this.conn.query(`DESCRIBE SELECT * FROM ${fileReader(source, [String(first['file'])])}`);
-    return rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
+    const file = String(first['file']);
+    const reader = fileReader(source, [file]);
+    const st = statSync(file);
+    const key = `${reader}\0${st.size}\0${st.mtimeMs}`;
+    const known = this.headers.get(key);
+    if (known) return known;
+    const rows = await this.conn.query(`DESCRIBE SELECT * FROM ${reader}`);
+    const columns = rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
+    this.headers.set(key, columns);
+    return columns;
   }
 
   async bind(sql: string): Promise<SqlBinding> {

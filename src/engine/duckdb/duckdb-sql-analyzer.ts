@@ -1,5 +1,5 @@
 import type { BindScope, FunctionRef, RelationRef, SqlAnalysisResult, SqlAnalyzer } from '../sql-analysis.ts';
-import { DuckDBBindScope } from './duckdb-bind-scope.ts';
+import { DuckDBBindScope, type HeaderCache } from './duckdb-bind-scope.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
 import { DuckDBEngine } from './duckdb-engine.ts';
 
@@ -11,6 +11,7 @@ import { DuckDBEngine } from './duckdb-engine.ts';
  */
 export class DuckDBSqlAnalyzer implements SqlAnalyzer {
   readonly dialect = duckdbDialect;
+  private readonly headers: HeaderCache = new Map();
 
   private constructor(private readonly db: DuckDBEngine) {}
 
@@ -29,7 +30,7 @@ export class DuckDBSqlAnalyzer implements SqlAnalyzer {
   }
 
   openBindScope(): Promise<BindScope> {
-    return DuckDBBindScope.open(this.db);
+    return DuckDBBindScope.open(this.db, this.headers);
   }
 
   close(): Promise<void> {

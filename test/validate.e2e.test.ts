@@ -1,0 +1,101 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { smallProject, tempDir } from './helpers.ts';
+
+/**
+ * `sluice validate` is the whole check, through the real bin: step SQL bound by the engine against
+ * declared source columns, file headers and earlier steps' outputs; checks' columns, types and
+ * regexes; rollout plans; all problems at once, with file, line and field; nothing written. `run`
+ * and `rollout start` refuse the same problems before they write anything.
+ */
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'sluice.js');
+
+function sluice(root: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, '--project', root, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, SLUICE_ACTOR: 'alice' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function edit(root: string, rel: string, from: string | RegExp, to: string): void {
+  const p = join(root, rel);
+  const before = readFileSync(p, 'utf8');
+  const after = before.replace(from, to);
+  assert.notEqual(after, before, `${rel}: ${String(from)} was to be replaced`);
+  writeFileSync(p, after);
+}
+
+/** Every file under the project's state folder, with its size: validate must leave it as it was. */
+function state(root: string): string {
+  const dir = join(root, '.sluice');
+  if (!existsSync(dir)) return '(none)';
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .sort()
+    .map((f) => `${f}:${statSync(join(dir, f)).isFile() ? statSync(join(dir, f)).size : 'dir'}`)
+    .join(',');
+}
+
+describe('validate is the whole check', () => {
+  test('a clean project validates; every kind of problem is then reported at once with file, line and field, and nothing is written', async () => {
+    using tmp = tempDir();
+    const root = await smallProject(tmp.dir, { days: 1, ordersPerDay: 50 });
+    const clean = sluice(root, ['validate']);
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.match(clean.stdout, /ok/);
+    const before = state(root);
+
+    edit(root, 'steps/clean_orders/v2.sql', 'o.customer_id,', 'o.custmer_id,');
+    edit(root, 'steps/clean_orders/v3.sql', /^SELECT/m, 'SELEC');
+    edit(root, 'steps/daily_revenue/v1.sql', 'sum(CASE', 'sum(status) + sum(CASE');
+    edit(root, 'pipelines/orders.yaml', '- { check: not_null, column: customer_id }', "- { check: not_null, column: customer_idd }\n      - { check: regex, column: currency, pattern: '([' }\n      - { check: between, column: currency, min: 0 }");
+    writeFileSync(
+      join(root, 'rollouts/bad.yaml'),
+      'name: bad\nstep: orders.clean_orders\nbaseline: v1\ncandidate: v2\napprovals: { required: 0 }\ngates:\n  win: { kind: window, zone: Mars/Olympus }\n  ok: { kind: approval, required: 0 }\nenvironments:\n  - name: dev\n    stages:\n      - { mode: canary, percent: -10, gates: [win, ok] }\n',
+    );
+    const r = sluice(root, ['validate']);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    const expected: [RegExp, string][] = [
+      [/steps\/clean_orders\/v3\.sql:\d+:\d+ \(step clean_orders version v3\) the SQL parser error: syntax error at or near "SELEC"/, 'a statement that does not parse'],
+      [/steps\/clean_orders\/v2\.sql:4 \(step clean_orders version v2\) .*"custmer_id"/, 'a misspelt column, at its line'],
+      [/steps\/daily_revenue\/v1\.sql:\d+ \(step daily_revenue version v1\) .*Binder Error.*sum/, 'a type error in a later step, bound against the earlier step\'s output'],
+      [/pipelines\/orders\.yaml:\d+ datasets\.cleaned_orders\.checks\.0\.column: not_null\(customer_idd\): column "customer_idd" does not exist/, 'a check on a column that is not there'],
+      [/pipelines\/orders\.yaml:\d+ datasets\.cleaned_orders\.checks\.1\.pattern: .*invalid regular expression "\(\["/, 'a regex the engine cannot compile'],
+      [/pipelines\/orders\.yaml:\d+ datasets\.cleaned_orders\.checks\.2.*currency/, 'a numeric bound on a text column'],
+      [/rollouts\/bad\.yaml:\d+ approvals\.required: must be at least 1/, 'approvals that nobody has to give'],
+      [/rollouts\/bad\.yaml:\d+ gates\.win\.zone: unknown time zone "Mars\/Olympus"/, 'an unknown time zone'],
+      [/rollouts\/bad\.yaml:\d+ gates\.ok\.required: must be at least 1/, 'an approval gate that needs nobody'],
+      [/rollouts\/bad\.yaml:\d+ environments\.0\.stages\.0\.percent: must be at least 0, got -10/, 'a negative percentage'],
+    ];
+    for (const [re, what] of expected) assert.match(r.stderr, re, `${what}:\n${r.stderr}`);
+    assert.equal(state(root), before, 'validate wrote nothing');
+  });
+
+  test('run and rollout start refuse the same problems before they write anything: no run row, no audit entry, no output version', async () => {
+    using tmp = tempDir();
+    const root = await smallProject(tmp.dir, { days: 1, ordersPerDay: 50 });
+    edit(root, 'pipelines/orders.yaml', '- { check: not_null, column: customer_id }', "- { check: regex, column: currency, pattern: '([' }");
+    const run = sluice(root, ['run', 'orders', '--partition', '2026-11-01']);
+    assert.equal(run.code, 3, run.stdout + run.stderr);
+    assert.match(run.stderr, /invalid regular expression/);
+    assert.ok(!existsSync(join(root, '.sluice', 'sluice.db')) || JSON.parse(sluice(root, ['--json', 'runs']).stdout).length === 0, 'no run was recorded');
+    const start = sluice(root, ['rollout', 'start', 'clean-orders-v2']);
+    assert.equal(start.code, 3, start.stdout + start.stderr);
+    const log = sluice(root, ['--json', 'audit', 'log']);
+    assert.deepEqual(JSON.parse(log.stdout), [], 'not one audit entry');
+    const pubs = sluice(root, ['--json', 'publications', 'cleaned_orders']);
+    assert.deepEqual(JSON.parse(pubs.stdout), [], 'nothing published');
+  });
+
+  test('a source without declared columns is bound through one of its files\' header; a hive source gets its partition column from the folders', async () => {
+    using tmp = tempDir();
+    const root = await smallProject(tmp.dir, { days: 1, ordersPerDay: 50 });
+    // customers.csv declares no columns: its header is what step SQL binds against.
+    edit(root, 'steps/clean_orders/v1.sql', /c\.country/g, 'c.countryy');
+    const r = sluice(root, ['validate']);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /steps\/clean_orders\/v1\.sql:\d+ .*countryy/);
+  });
+});
