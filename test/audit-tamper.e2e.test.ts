@@ -5,7 +5,6 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { fileAuditAnchor } from '../src/app/audit-anchor.ts';
 import { chainEntry, signCheckpoint, type AuditEntry } from '../src/governance/audit-chain.ts';
 import { smallProject } from './helpers.ts';
@@ -155,12 +154,11 @@ describe('audit tamper: a store writer cannot rewrite the trail unnoticed', () =
       { what: 'a flag revision deleted from the store', tamper: (c) => c.sql('DELETE FROM flag_revisions'), expect: /records revision 1 of dev\/clean_orders_version, which the store does not have/ },
       {
         what: "a publication deleted from the warehouse's log",
-        tamper: async (c) => {
-          const db = await DuckDBInstance.create(join(c.root, '.sluice', 'warehouse-dev.duckdb'));
-          const conn = await db.connect();
-          await conn.run(`DELETE FROM sluice.publication_log WHERE dataset = 'daily_revenue' AND partition = '2026-11-03'`);
-          conn.closeSync();
-          db.closeSync();
+        tamper: (c) => {
+          // The warehouse's publication log is in its catalog file, beside the data files.
+          const db = new Database(join(c.root, '.sluice', 'warehouse-dev', 'catalog.db'));
+          db.exec(`DELETE FROM publication_log WHERE dataset = 'daily_revenue' AND partition = '2026-11-03'`);
+          db.close();
         },
         expect: /records a publish of daily_revenue 2026-11-03 in dev \(#\d+\) that the warehouse's publication log does not show/,
       },

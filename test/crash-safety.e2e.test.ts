@@ -88,8 +88,8 @@ describe('invariant: atomic publish survives SIGKILL', () => {
       const table = await ws.warehouse.datasetTable('cleaned_orders');
       const shown = `SELECT * FROM ${table} WHERE order_date = DATE '${P1}'`;
       const [pub] = await ws.warehouse.currentPublications('cleaned_orders');
-      const isA = await sameRows(ws.warehouse, shown, `SELECT * FROM sluice_versions."${a}"`);
-      const isB = await sameRows(ws.warehouse, shown, `SELECT * FROM sluice_versions."${b}"`);
+      const isA = await sameRows(ws.warehouse, shown, `SELECT * FROM ${(await ws.warehouse.outputVersion(a))?.table}`);
+      const isB = await sameRows(ws.warehouse, shown, `SELECT * FROM ${(await ws.warehouse.outputVersion(b))?.table}`);
       assert.ok(isA !== isB, `after a kill ${delay} ms into the loop the partition is exactly one version (rows ${await count(ws.warehouse, shown)})`);
       assert.equal(pub?.versionId, isA ? a : b, 'the publication pointer names the version shown');
     }

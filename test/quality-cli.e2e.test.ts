@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { aliasOf } from '../src/engine/duckdb/duckdb-warehouse.ts';
 import { DuckDBEngine } from '../src/engine/duckdb/duckdb-engine.ts';
 import { quoteLiteral } from '../src/engine/sql.ts';
 import { tempDir } from './helpers.ts';
@@ -116,8 +117,10 @@ describe('quality cli: check, diff, contract diff, profile and synth through the
     assert.equal(j.right.id, 'clean_orders.r2');
     assert.equal(j.right.published, true);
     const truth = await (async () => {
-      await using db = await DuckDBEngine.open(join(root, '.sluice/warehouse-dev.duckdb'));
-      const [row] = await db.query(`SELECT count(*) FILTER (WHERE order_id % 10 = 0)::INT AS dropped, count(*)::INT AS n FROM sluice_versions."clean_orders.r1"`);
+      // Read the version's own data file, in a DuckDB of the test's own: the truth does not go through Sluice.
+      await using db = await DuckDBEngine.open(':memory:');
+      await db.exec(`ATTACH '${join(root, '.sluice/warehouse-dev/versions', `${aliasOf('v', 'clean_orders.r1')}.duckdb`)}' AS v (READ_ONLY)`);
+      const [row] = await db.query(`SELECT count(*) FILTER (WHERE order_id % 10 = 0)::INT AS dropped, count(*)::INT AS n FROM v.data`);
       return row;
     })();
     assert.equal(j.diff.onlyLeft, truth?.['dropped']);

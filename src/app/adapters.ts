@@ -64,13 +64,13 @@ export function duckdbPath(project: Pick<Project, 'root'>, settings: Extract<War
   return resolveInProject(project, settings.pathTemplate.replaceAll('{env}', environment));
 }
 
-export async function openWarehouse(project: Pick<Project, 'root'>, settings: WarehouseSettings, environment: string): Promise<Warehouse> {
+export async function openWarehouse(project: Pick<Project, 'root'> & Partial<Pick<Project, 'storage'>>, settings: WarehouseSettings, environment: string): Promise<Warehouse> {
   switch (settings.kind) {
     case 'duckdb': {
       const { DuckDBWarehouse } = await import('../engine/duckdb/duckdb-warehouse.ts');
       const path = duckdbPath(project, settings, environment);
       mkdirSync(dirname(path), { recursive: true });
-      return DuckDBWarehouse.open(path, { memoryLimit: settings.memoryLimit, threads: settings.threads, tempDirectory: join(dirname(path), 'spill') });
+      return DuckDBWarehouse.open(path, { memoryLimit: settings.memoryLimit, threads: settings.threads, tempDirectory: join(dirname(path), 'spill'), ...(project.storage ? { compactAfter: project.storage.compactAfter } : {}) });
     }
     case 'postgres':
       throw notBuilt('warehouse', 'warehouse');

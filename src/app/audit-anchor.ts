@@ -69,19 +69,19 @@ export function fileAuditAnchor(storeDescription: string, env: NodeJS.ProcessEnv
         return undefined;
       }
     },
-    writeCheckpoint(c: AuditCheckpoint) {
+    writeCheckpoint(c: AuditCheckpoint, o: { force?: boolean } = {}) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      // Monotonic: a writer that lost a race never moves the checkpoint back.
+      // Monotonic: a writer that lost a race never moves the checkpoint back (the owner's accept may).
       for (let attempt = 0; attempt < 3; attempt++) {
         const now = anchor.readCheckpoint();
-        if (now && now.seq >= c.seq) return;
+        if (now && now.seq >= c.seq && !o.force) return;
         const tmp = `${checkpointFile}.${process.pid}.tmp`;
         writeFileSync(tmp, JSON.stringify(c));
         const fd = openSync(tmp, 'r');
         fsyncSync(fd);
         closeSync(fd);
         renameSync(tmp, checkpointFile);
-        if ((anchor.readCheckpoint()?.seq ?? 0) >= c.seq) return;
+        if ((anchor.readCheckpoint()?.seq ?? 0) >= c.seq || o.force) return;
       }
     },
   };
@@ -113,8 +113,8 @@ export function copyAuditAnchor(original: AuditAnchor): AuditAnchor {
     key: () => original.key(),
     ensureKey: () => original.ensureKey(),
     readCheckpoint: () => checkpoint,
-    writeCheckpoint: (c) => {
-      if (!checkpoint || checkpoint.seq < c.seq) checkpoint = c;
+    writeCheckpoint: (c, o = {}) => {
+      if (!checkpoint || checkpoint.seq < c.seq || o.force) checkpoint = c;
     },
   };
 }

@@ -1,3 +1,4 @@
+import { messageOf } from '../util/errors.ts';
 import { userInfo } from 'node:os';
 import { loadProjectOrThrow } from './load-project.ts';
 import type { Project } from '../config/project-model.ts';
@@ -44,6 +45,8 @@ export interface WorkspaceOptions {
   readonly check?: boolean;
   /** Where the audit trail's key and checkpoint are (default: the per-user files of this store). */
   readonly auditAnchor?: AuditAnchor;
+  /** Before closing, let each opened warehouse do the upkeep its policy asks for (compaction): commands that publish. */
+  readonly maintain?: boolean;
 }
 
 /**
@@ -86,6 +89,7 @@ export async function openProjectWorkspace(project: Project, environment: string
 export async function wireWorkspace(project: Project, environment: string, store: MetadataStore, open: (environment: string) => Promise<Warehouse>, options: WorkspaceOptions = {}): Promise<Workspace> {
   requireEnvironment(project, environment);
   const clock = options.clock ?? systemClock;
+  const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
   const warehouses = new Map<string, Promise<Warehouse>>();
   const warehouseFor = (env: string): Promise<Warehouse> => {
     requireEnvironment(project, env);
@@ -97,7 +101,13 @@ export async function wireWorkspace(project: Project, environment: string, store
     return w;
   };
   const closeAll = async (): Promise<void> => {
-    for (const w of warehouses.values()) await (await w.catch(() => undefined))?.close();
+    for (const w of warehouses.values()) {
+      const opened = await w.catch(() => undefined);
+      if (!opened) continue;
+      // Upkeep never fails the command whose work is already done; the next command tries again.
+      if (options.maintain) await opened.maintain().catch((e: unknown) => log(`warehouse upkeep (compaction) failed, left for the next command: ${messageOf(e)}`));
+      await opened.close();
+    }
     await store.close();
   };
   let warehouse: Warehouse;
@@ -108,7 +118,6 @@ export async function wireWorkspace(project: Project, environment: string, store
     throw e;
   }
   const metrics = new SluiceMetrics();
-  const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
   const audit = new AuditTrail(store, options.auditAnchor ?? fileAuditAnchor(store.description));
   const flags = new FlagStates({ declared: project.flags, store, audit, clock });
   const effects = new RolloutEffects({ project, store, audit, flags, clock, metrics, warehouseFor, log });

@@ -1,9 +1,9 @@
-import { copyFileSync, existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Warehouse } from '../engine/warehouse.ts';
 import type { RehearsalCopy, RehearsalDeps } from '../runner/rehearse-rollback.ts';
 import { SluiceError } from '../util/errors.ts';
-import { duckdbPath, effectiveSettings, openStore, openWarehouse } from './adapters.ts';
+import { effectiveSettings, openStore, openWarehouse } from './adapters.ts';
 import { existingWarehouse, wireWorkspace, type Workspace } from './open-workspace.ts';
 import { copyAuditAnchor, fileAuditAnchor } from './audit-anchor.ts';
 
@@ -40,15 +40,10 @@ export function rehearsalCopy(ws: Workspace, options: { readonly decorate?: (w: 
     bytes += statSync(storePath).size;
     const template = join(dir, 'warehouse-{env}.duckdb');
     for (const [env, w] of sources) {
-      const from = duckdbPath(ws.project, settings.warehouse, env);
-      await w.exec('CHECKPOINT');
-      const to = template.replaceAll('{env}', env);
-      copyFileSync(from, to);
-      bytes += statSync(to).size;
-      if (existsSync(`${from}.wal`)) {
-        copyFileSync(`${from}.wal`, `${to}.wal`);
-        bytes += statSync(`${to}.wal`).size;
-      }
+      // The embedded warehouse copies itself (its files are immutable: hard links); others cannot yet.
+      const copyable = w as Warehouse & { copyTo?: (path: string) => Promise<number> };
+      if (typeof copyable.copyTo !== 'function') throw new SluiceError('USAGE', 'rollout rehearse copies the embedded DuckDB warehouse; it is not built for this warehouse yet');
+      bytes += await copyable.copyTo(template.replaceAll('{env}', env));
     }
     const project = { ...ws.project, store: { kind: 'sqlite', path: storePath } as const, warehouse: { ...settings.warehouse, pathTemplate: template } };
     const store = await openStore(project, project.store);

@@ -5,6 +5,7 @@ import { registerFlagCommands } from './commands/flags-commands.ts';
 import { registerQualityCommands } from './commands/quality-commands.ts';
 import { registerRolloutCommands } from './commands/rollout-commands.ts';
 import { registerPlanCommand } from './commands/plan-command.ts';
+import { registerStorageCommands } from './commands/storage-commands.ts';
 
 export interface GlobalOptions {
   readonly project: string;
@@ -26,6 +27,7 @@ export function buildProgram(emit: (r: CommandResult, opts: GlobalOptions) => vo
   registerQualityCommands(program, emit);
   registerRolloutCommands(program, emit);
   registerPlanCommand(program, emit);
+  registerStorageCommands(program, emit);
   return program;
 }
 

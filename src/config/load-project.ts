@@ -14,7 +14,8 @@ import { readPlanFiles } from './load-rollout-plans.ts';
 import { parseFlagFile } from '../flags/parse-flag-file.ts';
 import { loadContracts } from './load-contracts.ts';
 import type { FlagDefinition } from '../flags/flag.ts';
-import type { Dataset, Pipeline, Project, Source, Step, StepVersion, StoreSettings, WarehouseSettings } from './project-model.ts';
+import { DEFAULT_STORAGE, type Dataset, type Pipeline, type Project, type Source, type Step, type StepVersion, type StorageSettings, type StoreSettings, type WarehouseSettings } from './project-model.ts';
+import { parseDuration } from '../rollout/parse-duration.ts';
 
 export const PROJECT_FILE = 'sluice.yaml';
 export const DEFAULT_ENVIRONMENTS = ['dev', 'test', 'stage', 'prod'] as const;
@@ -26,7 +27,7 @@ const validatePipelineFile = ajv.compile(pipelineSchema);
 export type LoadResult = { ok: true; project: Project; notes: readonly string[] } | { ok: false; problems: Problem[] };
 
 /** What sluice.yaml alone says: enough for commands that read only metadata. */
-export type ProjectSettings = Pick<Project, 'root' | 'name' | 'environments' | 'defaultEnvironment' | 'warehouse' | 'store'> & { readonly pipelineDir: string };
+export type ProjectSettings = Pick<Project, 'root' | 'name' | 'environments' | 'defaultEnvironment' | 'warehouse' | 'store' | 'storage'> & { readonly pipelineDir: string };
 
 export interface LoadOptions {
   /**
@@ -66,8 +67,9 @@ export function loadProjectSettings(dir: string): { ok: true; settings: ProjectS
   if (new Set(environments).size !== environments.length) problems.push(src.problem('environments', 'environments must be unique'));
   const warehouse = warehouseSettings(src, raw, problems);
   const store = storeSettings(src, raw, problems);
+  const storage = storageSettings(src, raw, problems);
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, settings: { root, name: raw.name, environments, defaultEnvironment, warehouse, store, pipelineDir: raw.pipelines ?? 'pipelines' } };
+  return { ok: true, settings: { root, name: raw.name, environments, defaultEnvironment, warehouse, store, storage, pipelineDir: raw.pipelines ?? 'pipelines' } };
 }
 
 /** Loads and validates a whole project, collecting every problem before answering. */
@@ -230,6 +232,23 @@ interface ProjectFile {
   engine?: WarehouseFile;
   store?: string | { kind?: 'sqlite' | 'postgres'; path?: string; url?: string };
   pipelines?: string;
+  storage?: { compact_after?: number; retention?: { keep_versions?: number; keep_for?: string; grace?: string } };
+}
+
+/** `storage:`: compaction and retention, each field defaulted. */
+function storageSettings(src: YamlSource, raw: ProjectFile, problems: Problem[]): StorageSettings {
+  const r = raw.storage?.retention ?? {};
+  const duration = (field: 'keep_for' | 'grace', fallback: number): number => {
+    const text = r[field];
+    if (text === undefined) return fallback;
+    const ms = parseDuration(text);
+    if (ms === undefined) problems.push(src.problem(['storage', 'retention', field], `"${text}" is not a duration (use 30m, 12h, 7d)`));
+    return ms ?? fallback;
+  };
+  return {
+    compactAfter: raw.storage?.compact_after ?? DEFAULT_STORAGE.compactAfter,
+    retention: { keepVersions: r.keep_versions ?? DEFAULT_STORAGE.retention.keepVersions, keepForMs: duration('keep_for', DEFAULT_STORAGE.retention.keepForMs), graceMs: duration('grace', DEFAULT_STORAGE.retention.graceMs) },
+  };
 }
 
 /** `warehouse:` (or its older name `engine:`): DuckDB files by default, or a PostgreSQL URL. */

@@ -16,8 +16,17 @@ export type WarehouseSettings =
 /** Where metadata lives: a SQLite file (embedded default), or a PostgreSQL database shared by a team. */
 export type StoreSettings = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
 
+/** How the warehouse keeps data: compaction and retention (`storage:` in sluice.yaml). */
+export interface StorageSettings {
+  readonly compactAfter: number;
+  readonly retention: { readonly keepVersions: number; readonly keepForMs: number; readonly graceMs: number };
+}
+
+export const DEFAULT_STORAGE: StorageSettings = { compactAfter: 10, retention: { keepVersions: 5, keepForMs: 7 * 86_400_000, graceMs: 10 * 60_000 } };
+
 export interface Project {
   readonly root: string;
+  readonly storage: StorageSettings;
   readonly name: string;
   readonly environments: readonly string[];
   readonly defaultEnvironment: string;

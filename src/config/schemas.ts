@@ -49,6 +49,22 @@ export const projectSchema = {
       },
     },
     pipelines: { type: 'string', description: 'folder of pipeline files, default pipelines/' },
+    storage: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        compact_after: { type: 'integer', minimum: 1, description: 'compact a dataset once this many of its partitions are served from their own version files (default 10)' },
+        retention: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            keep_versions: { type: 'integer', minimum: 1, description: 'newest output versions kept per step and partition (default 5)' },
+            keep_for: { type: 'string', description: 'keep every output version younger than this, e.g. 7d (default 7d)' },
+            grace: { type: 'string', description: 'keep files a reader catalog named within this time, e.g. 10m (default 10m)' },
+          },
+        },
+      },
+    },
   },
 } as const;
 

@@ -99,6 +99,8 @@ export interface WarehouseSession extends SqlEngine, AsyncDisposable {
  */
 export interface Warehouse extends SqlEngine, AsyncDisposable {
   readonly engine: EngineInfo;
+  /** Where another process finds the published datasets (a file to read, a database to connect to). */
+  readonly readerCatalog: string;
   /** Where the data is, for people (a file path, a database URL without its password). */
   readonly location: string;
   /** A new session for one run; close it when the run ends. */
@@ -111,5 +113,84 @@ export interface Warehouse extends SqlEngine, AsyncDisposable {
   publish(items: readonly PublishItem[], meta: PublishMeta): Promise<Publication[]>;
   currentPublications(dataset?: string): Promise<Publication[]>;
   publicationHistory(dataset: string, partition?: string): Promise<Publication[]>;
+  /**
+   * Checks that every published partition (of these datasets or partitions) shows exactly its
+   * output version (row count and order-free fingerprint); with `repair`, a partition that does
+   * not is served from its version again. A version whose own data is damaged cannot be repaired.
+   */
+  verifyData(o?: { datasets?: readonly string[]; partitions?: ReadonlyMap<string, readonly string[]>; repair?: boolean }): Promise<DataVerdict[]>;
+  /** Background work a command runs after its own (compaction when the policy asks for it). */
+  maintain(): Promise<CompactionReport[]>;
+  compact(o?: { datasets?: readonly string[]; force?: boolean }): Promise<CompactionReport[]>;
+  /** Deletes output versions (and data files) that nothing holds; `dryRun` only reports. */
+  collectGarbage(plan: GcPlan): Promise<GcReport>;
+  /** Writes a dataset's published partitions as Parquet under `dir`, swapped in all at once. */
+  exportDataset(dataset: string, dir: string): Promise<ExportReport>;
   close(): Promise<void>;
+}
+
+export interface DataVerdict {
+  readonly dataset: string;
+  readonly partition: string;
+  readonly versionId: string;
+  readonly ok: boolean;
+  readonly expected: { readonly rows: number; readonly fingerprint: string };
+  readonly found: { readonly rows: number; readonly fingerprint: string };
+  /** Where the partition's rows were read from (a segment, or the version's own data). */
+  readonly servedBy: string;
+  readonly repaired: boolean;
+  readonly problem?: string;
+}
+
+export interface CompactionReport {
+  readonly dataset: string;
+  readonly segment: string;
+  readonly partitions: number;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly merged: { readonly segments: number; readonly overlays: number };
+}
+
+export interface RetentionPolicy {
+  /** Keep the newest N output versions of every step and partition. */
+  readonly keepVersions: number;
+  /** Keep every output version younger than this (ms). */
+  readonly keepForMs: number;
+  /** Keep files a reader catalog named within this time (ms): a reader may be about to attach them. */
+  readonly graceMs: number;
+}
+
+export interface GcPlan {
+  readonly policy: RetentionPolicy;
+  /** Output versions held by something only the caller knows (active and recent rollouts). */
+  readonly hold: ReadonlyMap<string, string>;
+  readonly now: Date;
+  readonly dryRun: boolean;
+}
+
+export interface GcItem {
+  readonly kind: 'version' | 'segment' | 'file';
+  readonly id: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export interface GcReport {
+  readonly dryRun: boolean;
+  readonly deleted: readonly GcItem[];
+  /** Versions kept, with why (published, newest N, young, a rollout, a reader holds the file). */
+  readonly held: readonly { readonly id: string; readonly reason: string }[];
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export interface ExportReport {
+  readonly dataset: string;
+  /** The folder readers use: a link swapped to the new snapshot in one step. */
+  readonly current: string;
+  readonly snapshot: string;
+  readonly partitions: number;
+  readonly written: number;
+  readonly reused: number;
 }

@@ -10,7 +10,7 @@ import type { AuditEntry, FlagRevision, RunRecord } from '../store/metadata-stor
  */
 
 export interface CoverageRecords {
-  readonly runs: readonly Pick<RunRecord, 'id' | 'status' | 'environment'>[];
+  readonly runs: readonly Pick<RunRecord, 'id' | 'status' | 'environment' | 'pipeline' | 'partition' | 'actor'>[];
   /** Every flag revision of these environments. */
   readonly flagRevisions: readonly FlagRevision[];
   readonly flagEnvironments: readonly string[];
@@ -37,8 +37,9 @@ export function coversPublication(entries: readonly AuditEntry[], environment: s
   return entries.some((e) => PUBLISHING.has(e.action) && e.target === target && e.details['version'] === p.versionId && e.details['seq'] === p.seq && (e.details['environment'] === undefined || e.details['environment'] === environment));
 }
 
-export function auditCoverage(entries: readonly AuditEntry[], r: CoverageRecords): CoverageProblem[] {
+export function auditCoverage(entries: readonly AuditEntry[], r: CoverageRecords): { problems: CoverageProblem[]; pending: number } {
   const problems: CoverageProblem[] = [];
+  let pending = 0;
   const byTarget = new Map<string, AuditEntry[]>();
   for (const e of entries) {
     const list = byTarget.get(e.target);
@@ -47,11 +48,22 @@ export function auditCoverage(entries: readonly AuditEntry[], r: CoverageRecords
   }
   const about = (target: string): readonly AuditEntry[] => byTarget.get(target) ?? [];
 
+  const ENDS = new Set(Object.values(TERMINAL).filter((x): x is string => x !== undefined));
   for (const run of r.runs) {
     const es = about(`run/${run.id}`);
-    if (!es.some((e) => e.action === 'run.started')) problems.push({ record: `run ${run.id}`, problem: `run ${run.id} (${run.environment}) has no run.started entry` });
+    const started = es.find((e) => e.action === 'run.started');
+    if (!started) problems.push({ record: `run ${run.id}`, problem: `run ${run.id} (${run.environment}) has no run.started entry` });
+    else {
+      // What the run record says must be what its start recorded (entries written since keys carry it).
+      for (const field of ['pipeline', 'partition', 'environment', 'actor'] as const) {
+        const recorded = started.details[field];
+        if (recorded !== undefined && recorded !== run[field]) problems.push({ record: `run ${run.id}`, problem: `run ${run.id}'s ${field} is "${run[field]}" in the store but "${String(recorded)}" in its run.started entry ${started.seq} (the run record was edited)` });
+      }
+    }
     const end = TERMINAL[run.status];
     if (end && !es.some((e) => e.action === end)) problems.push({ record: `run ${run.id}`, problem: `run ${run.id} is ${run.status} but the trail has no ${end} entry for it` });
+    const ended = es.find((e) => ENDS.has(e.action));
+    if (run.status === 'running' && ended) problems.push({ record: `run ${run.id}`, problem: `run ${run.id} is running in the store but entry ${ended.seq} says it ended (${ended.action}): the run record was edited` });
   }
 
   // Entries about runs the store no longer has: their records were deleted.
@@ -78,9 +90,12 @@ export function auditCoverage(entries: readonly AuditEntry[], r: CoverageRecords
   const seen = new Set<string>();
   for (const { environment, publication: p } of r.publications) {
     seen.add(`${environment}\0${p.dataset}\0${p.partition}\0${p.seq}`);
-    if (p.runId !== null && r.inFlight.runs.has(p.runId)) continue;
-    if (p.intent !== null && r.inFlight.intents.has(p.intent)) continue;
-    if (coversPublication(about(`dataset/${p.dataset}/${p.partition}`), environment, p)) continue;
+    const covered = coversPublication(about(`dataset/${p.dataset}/${p.partition}`), environment, p);
+    if (!covered && ((p.runId !== null && r.inFlight.runs.has(p.runId)) || (p.intent !== null && r.inFlight.intents.has(p.intent)))) {
+      pending++;
+      continue;
+    }
+    if (covered) continue;
     const by = p.runId !== null ? `run ${p.runId}` : p.intent !== null ? `intent ${p.intent}` : p.reason;
     problems.push({ record: `publication ${environment} ${p.dataset} ${p.partition} #${p.seq}`, problem: `${p.dataset} ${p.partition} in ${environment} was published at ${p.publishedAt} (${p.versionId}, by ${by}) with no publish or republish entry` });
   }
@@ -99,5 +114,5 @@ export function auditCoverage(entries: readonly AuditEntry[], r: CoverageRecords
       problems.push({ record: `entry ${e.seq}`, problem: `entry ${e.seq} records a ${e.action} of ${dataset} ${partition} in ${env} (#${e.details['seq']}) that the warehouse's publication log does not show` });
     }
   }
-  return problems;
+  return { problems, pending };
 }

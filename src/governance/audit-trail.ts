@@ -15,8 +15,8 @@ export interface AuditAnchor {
   /** Where the key is (or would be), for messages. */
   readonly keyLocation: string;
   readCheckpoint(): AuditCheckpoint | undefined;
-  /** Records a checkpoint unless a later one is already recorded. */
-  writeCheckpoint(c: AuditCheckpoint): void;
+  /** Records a checkpoint unless a later one is already recorded (`force`: the owner's accept replaces it). */
+  writeCheckpoint(c: AuditCheckpoint, o?: { force?: boolean }): void;
   readonly checkpointLocation: string;
 }
 
@@ -27,6 +27,13 @@ export interface AuditAnchor {
  * once the transaction commits it signs a checkpoint of the new head outside the store.
  */
 export class AuditTrail {
+  /**
+   * Entries appended in transactions that have not committed yet: their checkpoint is written on
+   * commit, so an entry appended after one of them in the same transaction chains on it unchecked
+   * (the first entry of the transaction was checked against the checkpoint).
+   */
+  private readonly uncommitted = new Set<string>();
+
   constructor(
     private readonly store: UnitOfWork & Pick<Stores, 'audit'>,
     private readonly anchor: AuditAnchor,
@@ -44,13 +51,48 @@ export class AuditTrail {
     return this.store.transaction(async (tx) => {
       const last = await tx.audit.last();
       const key = this.keyFor(last, input);
+      if (input.action !== 'audit.accept' && !(last && this.uncommitted.has(last.hash))) this.checkAnchored(last, key);
       const entry = chainEntry(last, input, at, key);
       await tx.audit.append(entry);
       // The head is also kept apart from the log in the store, for a quick look; the checkpoint outside is what counts.
       await tx.audit.setHead({ seq: entry.seq, hash: entry.hash });
-      await this.store.afterCommit(() => this.anchor.writeCheckpoint(signCheckpoint(key, entry, at)));
+      this.uncommitted.add(entry.hash);
+      await this.store.afterCommit(() => {
+        this.uncommitted.delete(entry.hash);
+        this.anchor.writeCheckpoint(signCheckpoint(key, entry, at), { force: input.action === 'audit.accept' });
+      });
       return entry;
     });
+  }
+
+  /**
+   * A keyed trail is written on only while its checkpoint outside the store agrees with it: a
+   * missing checkpoint, or one naming entries the store no longer has, means the end of the trail
+   * may have been cut, and writing on would hide it. The owner decides (`sluice audit accept`).
+   */
+  private checkAnchored(last: AuditEntry | undefined, key: Uint8Array): void {
+    const c = this.anchor.readCheckpoint();
+    const accept = 'run `sluice audit verify`; if the trail is as it should be, `sluice audit accept --reason …` anchors its current end';
+    if (last?.alg === 'hmac-sha256' && !c) {
+      throw new SluiceError('AUDIT_BROKEN', `the audit trail's checkpoint is missing (${this.anchor.checkpointLocation}), so entries removed from its end could not be detected; nothing is written until it is settled: ${accept}`);
+    }
+    if (!c) return;
+    if (signCheckpoint(key, c, new Date(0)).mac !== c.mac) throw new SluiceError('AUDIT_BROKEN', `the audit trail's checkpoint (${this.anchor.checkpointLocation}) is not signed with the audit key; ${accept}`);
+    if (c.seq > (last?.seq ?? 0)) throw new SluiceError('AUDIT_BROKEN', `the audit trail ends at entry ${last?.seq ?? 0} but its checkpoint names entry ${c.seq}: entries were removed from its end (or the store was replaced); ${accept}`);
+  }
+
+  /**
+   * The owner's decision after a broken anchor: the chain is checked entry by entry against the
+   * key, and its current end becomes the checkpoint, recorded as an `audit.accept` entry.
+   */
+  async accept(actor: string, reason: string, at: Date): Promise<AuditEntry> {
+    const key = this.anchor.key();
+    if (!key) throw new SluiceError('AUDIT_BROKEN', `there is no audit key (expected at ${this.anchor.keyLocation})`);
+    const entries = await this.store.audit.list();
+    const v = verifyAuditChain(entries, { key, checkCheckpoint: false });
+    if (!v.ok) throw new SluiceError('AUDIT_BROKEN', `the chain itself is broken at entry ${v.badSeq} (${v.problem}); it cannot be accepted`);
+    const c = this.anchor.readCheckpoint();
+    return this.append({ actor, action: 'audit.accept', target: 'audit', reason, details: { entries: entries.length, head: v.head, checkpointWas: c ? { seq: c.seq, hash: c.hash } : null } }, at);
   }
 
   /** The key to sign the next entry with: created with the first entry of a trail; never silently replaced. */

@@ -14,7 +14,8 @@ export function exposureFlagState(step: StepRef, baseline: string, candidate: st
   const on = (strategies: Strategy[]): FlagState => ({ enabled: true, defaultVariant: baseline, variants: [{ name: candidate, weight: 100 }], strategies });
   switch (exposure.mode) {
     case 'baseline':
-      return { enabled: false, defaultVariant: baseline, variants: [{ name: candidate, weight: 100 }], strategies: [] };
+      // Off, with a 0 % slice kept: enabling it by hand later computes the candidate in shadow, never exposes it to every row.
+      return { enabled: false, defaultVariant: baseline, variants: [{ name: candidate, weight: 100 }], strategies: [gradual(0)] };
     case 'shadow':
       return on([gradual(0)]);
     case 'full':

@@ -7,6 +7,7 @@ import type { Clock } from '../util/clock.ts';
 import { messageOf } from '../util/errors.ts';
 import { ownerGone } from '../util/lease.ts';
 import { coversPublication } from '../governance/audit-coverage.ts';
+import { finishGc, rolloutHolds } from './collect-garbage.ts';
 import type { RolloutService } from './rollouts/rollout-service.ts';
 
 export interface RecoverDeps {
@@ -43,6 +44,14 @@ export async function recover(deps: RecoverDeps): Promise<Recovery[]> {
   for (const run of await deps.store.runs.list({ status: 'running', limit: 10_000 })) {
     if (!gone(run.owner, run.leaseUntil)) continue;
     out.push(await recoverRun(deps, run));
+  }
+  // Runs a rollout still counts as in flight but that ended without telling it (killed right after finishing).
+  for (const a of await deps.rollouts.attempts()) {
+    for (const runId of a.state.inFlight.map((r) => r.runId)) {
+      const run = await deps.store.runs.get(Number(runId));
+      if (!run || run.status === 'running' || !gone(run.owner, run.leaseUntil)) continue;
+      out.push(await tellRollout(deps, a.id, run));
+    }
   }
   for (const a of await deps.rollouts.attempts()) {
     const retired = await deps.rollouts.retireIfPromoted(a);
@@ -88,6 +97,9 @@ async function auditPublications(deps: RecoverDeps, environment: string, pubs: r
 
 async function recoverRun(deps: RecoverDeps, run: RunRecord): Promise<Recovery> {
   const now = deps.clock.now();
+  // A run the trail says ended but the store says runs was edited back: never finished twice.
+  const ended = (await deps.store.audit.list({ target: `run/${run.id}` })).find((e) => e.action === 'run.finished' || e.action === 'run.failed' || e.action === 'run.abandoned');
+  if (ended) return { what: `run ${run.id}`, outcome: `left alone: the store says it is running but audit entry ${ended.seq} says it ended (${ended.action}); \`sluice audit verify\` names it` };
   let pubs: Publication[] = [];
   try {
     pubs = await publicationsOf(deps, run);
@@ -104,9 +116,11 @@ async function recoverRun(deps: RecoverDeps, run: RunRecord): Promise<Recovery> 
     // The rollouts it pinned learn what it published, so a rollback knows its candidate rows.
     for (const id of rollouts) {
       const publications = rolloutPublications(run, pubs);
-      await deps.rollouts.dispatchToId(id, { kind: 'batch_completed', runId: String(run.id), environment: run.environment, partition: run.partition, success: false, evidence: {}, publications }).catch((e: unknown) => deps.log?.(`rollout ${id}: ${messageOf(e)}`));
+      // It succeeded: its batch counts, with no evidence (gates that need its checks wait for the next batch).
+      await deps.rollouts.dispatchToId(id, { kind: 'batch_completed', runId: String(run.id), environment: run.environment, partition: run.partition, success: true, evidence: {}, publications }).catch((e: unknown) => deps.log?.(`rollout ${id}: ${messageOf(e)}`));
     }
-    return { what: `run ${run.id}`, outcome: `finished: it had published ${pubs.length} partition(s); audit entries written` };
+    const damaged = await checkTouched(deps, run.environment, pubs);
+    return { what: `run ${run.id}`, outcome: `finished: it had published ${pubs.length} partition(s); audit entries written${damaged.length ? `; CORRUPT: ${damaged.join('; ')}` : ''}` };
   }
   await deps.store.transaction(async (tx) => {
     await tx.runs.finish(run.id, { status: 'abandoned', error: 'the process running it stopped before it published' }, now);
@@ -114,6 +128,34 @@ async function recoverRun(deps: RecoverDeps, run: RunRecord): Promise<Recovery> 
   });
   for (const id of rollouts) await deps.rollouts.dispatchToId(id, { kind: 'run_finished', runId: String(run.id), success: false, error: 'abandoned' }).catch((e: unknown) => deps.log?.(`rollout ${id}: ${messageOf(e)}`));
   return { what: `run ${run.id}`, outcome: 'abandoned: it had published nothing' };
+}
+
+/** A finished run's batch, reported to the rollout that waits for it. */
+async function tellRollout(deps: RecoverDeps, attempt: string, run: RunRecord): Promise<Recovery> {
+  if (run.status === 'succeeded') {
+    const pubs = await publicationsOf(deps, run).catch(() => []);
+    await deps.rollouts.dispatchToId(attempt, { kind: 'batch_completed', runId: String(run.id), environment: run.environment, partition: run.partition, success: true, evidence: {}, publications: rolloutPublications(run, pubs) });
+  } else {
+    await deps.rollouts.dispatchToId(attempt, { kind: 'run_finished', runId: String(run.id), success: false, error: run.error ?? run.status });
+  }
+  await deps.audit.append({ actor: 'sluice', action: 'recovery.rollout', target: `rollout/${attempt}`, reason: `run ${run.id} ${run.status} but its process stopped before telling rollout ${attempt}; told now`, details: { attempt, run: run.id } }, deps.clock.now());
+  return { what: `rollout ${attempt}`, outcome: `told of run ${run.id} (${run.status}), which its process never reported` };
+}
+
+/**
+ * The partitions an interrupted operation touched, checked against their output versions (row
+ * count and fingerprint) and repaired where the warehouse can; a mismatch is an audit entry.
+ */
+async function checkTouched(deps: RecoverDeps, environment: string, pubs: readonly Pick<Publication, 'dataset' | 'partition'>[]): Promise<string[]> {
+  if (pubs.length === 0) return [];
+  const partitions = new Map<string, string[]>();
+  for (const p of pubs) partitions.set(p.dataset, [...(partitions.get(p.dataset) ?? []), p.partition]);
+  const w = await deps.warehouseFor(environment);
+  const bad = (await w.verifyData({ partitions, repair: true })).filter((v) => !v.ok);
+  for (const v of bad) {
+    await deps.audit.append({ actor: 'sluice', action: v.repaired ? 'data.repaired' : 'data.corrupt', target: `dataset/${v.dataset}/${v.partition}`, reason: v.problem ?? 'does not match its output version', details: { environment, version: v.versionId, expected: v.expected, found: v.found, servedBy: v.servedBy } }, deps.clock.now());
+  }
+  return bad.map((v) => `${v.dataset} ${v.partition}: ${v.problem ?? 'mismatch'}`);
 }
 
 /** What a recovered run published, in the rollout's terms: candidate rows unless it is the step's baseline output. */
@@ -139,6 +181,13 @@ async function recoverIntent(deps: RecoverDeps, i: Awaited<ReturnType<MetadataSt
       await tx.intents.close(i.id);
     });
     return { what: `republish ${dataset} ${String(i.payload['partition'])}`, outcome: pubs.length ? 'done before the process stopped; audited now' : 'not done; closed' };
+  }
+  if (i.kind === 'gc') {
+    // Deletions already marked in the warehouse catalog are finished; a second pass of the same policy deletes nothing held.
+    const w = await deps.warehouseFor(i.environment);
+    const report = await w.collectGarbage({ policy: deps.project.storage.retention, hold: await rolloutHolds(deps, now), now, dryRun: false });
+    await finishGc(deps, i.id, i.environment, String(i.payload['actor'] ?? 'sluice'), report, true);
+    return { what: `gc ${i.id}`, outcome: `finished: ${report.deleted.length} file(s) deleted, ${report.bytes} bytes` };
   }
   await deps.store.intents.close(i.id);
   return { what: `${i.kind} ${i.id}`, outcome: 'closed' };

@@ -55,8 +55,8 @@ async function realState(ws: Workspace): Promise<unknown> {
   const w = ws.warehouse;
   return {
     publications: await w.currentPublications(),
-    history: await w.query('SELECT * FROM sluice.publication_log ORDER BY seq'),
-    versions: await w.query('SELECT id FROM sluice.output_versions ORDER BY id'),
+    history: await w.publicationHistory('cleaned_orders'),
+    versions: (await w.outputVersions({})).map((v) => v.id),
     rows: await w.query(`SELECT order_date::VARCHAR AS d, count(*)::BIGINT AS n FROM ${await w.datasetTable('cleaned_orders')} GROUP BY ALL ORDER BY d`),
     flags: (await ws.store.flagRevisions.list('dev')),
     audit: (await ws.store.audit.list()),

@@ -137,7 +137,7 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
   const engine = `${warehouse.engine.kind} ${warehouse.engine.version}`;
   const run = await store.transaction(async (tx) => {
     const r = await tx.runs.start({ pipeline: pipeline.name, partition: req.partition, environment: req.environment, actor: req.actor, artifacts, flags: pinned, engine }, clock.now(), { owner: processOwner(), until: new Date(clock.now().getTime() + LEASE_MS) });
-    await audit.append({ actor: req.actor, action: 'run.started', target: `run/${r.id}`, reason: `${pipeline.name} partition ${req.partition} in ${req.environment}`, details: { artifacts, exposures: pinned.exposures } }, clock.now());
+    await audit.append({ actor: req.actor, action: 'run.started', target: `run/${r.id}`, reason: `${pipeline.name} partition ${req.partition} in ${req.environment}`, details: { pipeline: pipeline.name, partition: req.partition, environment: req.environment, actor: req.actor, artifacts, exposures: pinned.exposures } }, clock.now());
     return r;
   });
 

@@ -6,6 +6,7 @@ import type { AuditTrail } from '../governance/audit-trail.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import type { Clock } from '../util/clock.ts';
 import { ownerGone } from '../util/lease.ts';
+import { rollbackIntent } from './rollouts/rollout-effects.ts';
 
 export interface VerifyAuditDeps {
   readonly project: Project;
@@ -46,7 +47,12 @@ export async function verifyAudit(deps: VerifyAuditDeps): Promise<AuditReport> {
     if (ownerGone(r.owner, r.leaseUntil, deps.clock)) unfinished.push(`run ${r.id} was left running by ${r.owner}, which stopped`);
   }
   for (const i of intents) if (ownerGone(i.owner, i.leaseUntil, deps.clock)) unfinished.push(`${i.kind} ${i.id} was left unfinished by ${i.owner}, which stopped`);
-  for (const a of await deps.store.rollouts.list()) if (a.pending.length > 0 && (!a.pendingLease || ownerGone(a.pendingLease.owner, a.pendingLease.until, deps.clock))) unfinished.push(`rollout ${a.id} has ${a.pending.length} pending action(s) left by a process that stopped`);
+  const inFlightIntents = new Set(intents.map((i) => i.id));
+  for (const a of await deps.store.rollouts.list()) {
+    if (a.pending.length === 0) continue;
+    inFlightIntents.add(rollbackIntent(a.name));
+    if (!a.pendingLease || ownerGone(a.pendingLease.owner, a.pendingLease.until, deps.clock)) unfinished.push(`rollout ${a.id} has ${a.pending.length} pending action(s) left by a process that stopped`);
+  }
 
   const publications: CoverageRecords['publications'][number][] = [];
   const environments: string[] = [];
@@ -57,13 +63,13 @@ export async function verifyAudit(deps: VerifyAuditDeps): Promise<AuditReport> {
     const datasets = [...deps.project.pipelines.values()].flatMap((p) => [...p.datasets.keys()]);
     for (const d of datasets) for (const publication of await w.publicationHistory(d)) publications.push({ environment, publication });
   }
-  const coverage = auditCoverage(entries, { runs, flagRevisions, flagEnvironments: deps.project.environments, publications, environments, inFlight: { runs: inFlightRuns, intents: new Set(intents.map((i) => i.id)) } });
+  const coverage = auditCoverage(entries, { runs, flagRevisions, flagEnvironments: deps.project.environments, publications, environments, inFlight: { runs: inFlightRuns, intents: inFlightIntents } });
   const unfinishedNote = unfinished.length > 0 ? ' (the next command that writes finishes it)' : '';
   return {
-    ok: chain.ok && coverage.length === 0,
+    ok: chain.ok && coverage.problems.length === 0,
     chain,
-    coverage,
-    unfinished: unfinished.map((u) => `${u}${unfinishedNote}`),
+    coverage: coverage.problems,
+    unfinished: [...unfinished.map((u) => `${u}${unfinishedNote}`), ...(coverage.pending > 0 ? [`${coverage.pending} publication(s) of that unfinished work are not audited yet: recovery writes their entries`] : [])],
     checked: { runs: runs.length, flagRevisions: flagRevisions.length, publications: publications.length, environments },
     keyLocation: deps.audit.keyLocation,
     checkpointLocation: deps.audit.checkpointLocation,

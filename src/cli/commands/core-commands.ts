@@ -68,7 +68,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .requiredOption('--partition <p>', 'the partition to run, e.g. 2026-11-01')
     .description(`run every step of a pipeline for one partition and publish its datasets (exit ${EXIT_ROLLOUT_ACTED} when the batch made a rollout roll back or pause: the baseline was published)`)
     .action(async (pipeline: string, o: { partition: string }) => {
-      await using ws = await openWorkspace(globals().project, globals().env, { recover: true, check: true });
+      await using ws = await openWorkspace(globals().project, globals().env, { recover: true, check: true, maintain: true });
       const { result: r, rollouts } = await ws.run({ pipeline, partition: o.partition, environment: ws.environment, actor: currentActor() });
       const versions = computedVersions(r.steps).map((v) => ({ step: v.step, computed: v.role, version: v.stepVersion, rows: v.rows, output: v.id }));
       const reaction = rolloutReaction(rollouts);
@@ -97,7 +97,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .description(`run a range of daily partitions with a progress bar and a summary (exit 5 failed partitions, else 6 failed checks, else ${EXIT_ROLLOUT_ACTED} a rollout rolled back or paused)`)
     .action(async (pipeline: string, o: { from: string; to: string; stopOnError: boolean }) => {
       const partitions = dailyPartitions(o.from, o.to);
-      await using ws = await openWorkspace(globals().project, globals().env, { recover: true, check: true });
+      await using ws = await openWorkspace(globals().project, globals().env, { recover: true, check: true, maintain: true });
       const bar = !globals().json && process.stderr.isTTY ? new SingleBar({ format: 'backfill {bar} {value}/{total} partitions | {partition}', stream: process.stderr }, Presets.shades_classic) : undefined;
       bar?.start(partitions.length, 0, { partition: '' });
       const items = await backfill({ ...ws, runOne: (req: RunRequest) => ws.run(req) }, { pipeline, partitions, environment: ws.environment, actor: currentActor(), stopOnError: o.stopOnError }, (item, done) => bar?.update(done, { partition: item.partition }));
@@ -187,7 +187,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .option('--reason <text>', 'why', 'manual republish')
     .description('publish an existing output version of a partition again (the primitive rollback uses)')
     .action(async (dataset: string, o: { partition: string; version: string; reason: string }) => {
-      await using ws = await openWorkspace(globals().project, globals().env, { recover: true });
+      await using ws = await openWorkspace(globals().project, globals().env, { recover: true, maintain: true });
       const p = await manualRepublish(ws, { dataset, partition: o.partition, versionId: o.version, actor: currentActor(), reason: o.reason });
       out({ json: p, text: `published ${dataset} ${o.partition} <- ${p.versionId} (was ${p.previousVersionId ?? 'nothing'})` });
     });
@@ -219,6 +219,15 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
         ...r.unfinished.map((u) => `note: ${u}`),
       ];
       out({ json: r, text: lines.join('\n'), exitCode: r.ok ? 0 : 9 });
+    });
+  audit
+    .command('accept')
+    .requiredOption('--reason <text>', 'why the trail as it stands is right (kept in the entry)')
+    .description("the owner's decision after a missing or mismatched checkpoint: the chain is checked against the key and its current end becomes the checkpoint (recorded as an entry)")
+    .action(async (o: { reason: string }) => {
+      await using ws = await openWorkspace(globals().project, globals().env);
+      const e = await ws.audit.accept(currentActor(), o.reason, ws.clock.now());
+      out({ json: e, text: `accepted the audit trail as it stands: ${String(e.details['entries'])} entries, now anchored by entry ${e.seq} in ${ws.audit.checkpointLocation}` });
     });
   audit
     .command('seal')

@@ -1,44 +1,90 @@
-import { isAbsolute, join } from 'node:path';
-import type { FileSource, Source } from '../source.ts';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { crashPoint } from '../../util/crash-point.ts';
 import { SluiceError, messageOf } from '../../util/errors.ts';
 import type { Row } from '../sql-engine.ts';
-import { qualified, quoteIdent, quoteLiteral } from '../sql.ts';
-import type { ColumnInfo, EngineInfo, NewOutputVersion, OutputVersion, Publication, PublishItem, PublishMeta, Warehouse, WarehouseSession } from '../warehouse.ts';
-import { DuckDBEngine, type DuckDBOptions, type DuckDBSession } from './duckdb-engine.ts';
-import { checkCsvHeaders, fileReader } from './duckdb-file-reader.ts';
+import { quoteIdent, quoteLiteral } from '../sql.ts';
+import type { ColumnInfo, CompactionReport, DataVerdict, EngineInfo, ExportReport, GcPlan, GcReport, OutputVersion, Publication, PublishItem, PublishMeta, Warehouse, WarehouseSession } from '../warehouse.ts';
+import { Attachments } from './attachments.ts';
+import { fsyncPath } from './data-files.ts';
+import { datasetRelation, type DatasetRelation } from './dataset-relation.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
+import { DuckDBEngine, type DuckDBOptions } from './duckdb-engine.ts';
+import { compactDatasets, type CompactionPolicy } from './duckdb-compaction.ts';
+import { exportDataset } from './duckdb-export.ts';
+import { collectGarbage } from './duckdb-gc.ts';
+import { migrateLegacyLayout } from './duckdb-legacy-layout.ts';
+import { verifyData } from './duckdb-verify-data.ts';
+import { DuckDBWarehouseSession } from './duckdb-warehouse-session.ts';
+import { WarehouseCatalog, type StoredVersion } from './warehouse-catalog.ts';
 
-const META = 'sluice';
-const VERSIONS = 'sluice_versions';
+/** The in-memory catalog that holds the dataset views of this process. */
+export const LIVE = 'sluice_live';
+
+export interface DuckDBWarehouseOptions extends DuckDBOptions {
+  /** Compact a dataset once this many of its partitions are served from their own version files. */
+  readonly compactAfter?: number;
+  /** Data files attached at once in this process (each holds a file descriptor). */
+  readonly maxAttached?: number;
+}
 
 /**
- * The embedded warehouse. Layout (chosen from the measurements in DESIGN.md):
- * - every output version is its own immutable table in schema `sluice_versions`;
- * - a dataset is a plain table in `main`; publishing swaps a partition's rows (DELETE + INSERT)
- *   and moves the publication pointer in the same transaction, so reads run at plain-table speed
- *   and publish cost grows with the partition's own rows;
- * - the publication pointer and its history live in schema `sluice`, next to the data, so a crash
- *   can never leave data and pointer disagreeing.
+ * The embedded warehouse. Layout (measured in MEASURED.md, decided in docs/decisions/0007):
+ * - every output version is one immutable DuckDB file `<folder>/versions/<alias>.duckdb` (one
+ *   table `data`), written, flushed and renamed into place before anything names it;
+ * - the catalog (`<folder>/catalog.db`, SQLite) holds which file is which version, the publication
+ *   pointer of every dataset partition and its log; a publish is one small catalog transaction, so
+ *   its cost does not depend on rows and a crash shows every partition of it old or new;
+ * - a dataset is a view over its live compacted segments (files sorted by partition, written in
+ *   the background) and the version files of partitions published since (overlays);
+ * - other processes read datasets through `<folder>/catalog.sql`, which attaches the files
+ *   READ_ONLY and defines the views; it is replaced atomically after every change;
+ * - the DuckDB file at `path` itself is only this process's working database (temp views,
+ *   spilling, and tables a user keeps there for `table:` sources).
  */
 export class DuckDBWarehouse implements Warehouse {
   readonly dialect = duckdbDialect;
-  private catalog: string | undefined;
-  /** Settles when this process's publish in progress ends. */
+  readonly attachments: Attachments;
+  /** Views of this process, by dataset, and the aliases they pin. */
+  private readonly views = new Map<string, DatasetRelation>();
   private publishing: Promise<void> = Promise.resolve();
+  /** Opened on ':memory:': the data folder is temporary and removed on close. */
+  private ephemeral = false;
+
   private constructor(
     private readonly db: DuckDBEngine,
+    readonly catalog: WarehouseCatalog,
+    readonly folder: string,
     readonly engine: EngineInfo,
-  ) {}
-
-  static async open(path: string, options: DuckDBOptions = {}): Promise<DuckDBWarehouse> {
-    const db = await DuckDBEngine.open(path, options);
-    const w = new DuckDBWarehouse(db, { kind: 'duckdb', version: (await db.version()).replace(/^v/, '') });
-    await w.init();
-    return w;
+    private readonly options: DuckDBWarehouseOptions,
+  ) {
+    this.attachments = new Attachments(db, (alias) => this.fileOfAlias(alias), options.maxAttached ?? 256);
   }
 
-  async openSession(): Promise<WarehouseSession> {
-    return new DuckDBWarehouseSession(await this.db.connect(), this);
+  static async open(path: string, options: DuckDBWarehouseOptions = {}): Promise<DuckDBWarehouse> {
+    // An in-memory warehouse still needs somewhere for its data files; it lives as long as it does.
+    const ephemeral = path === ':memory:';
+    const folder = ephemeral ? mkdtempSync(join(tmpdir(), 'sluice-memory-')) : dataFolderOf(path);
+    mkdirSync(join(folder, 'versions'), { recursive: true });
+    mkdirSync(join(folder, 'segments'), { recursive: true });
+    const db = await DuckDBEngine.open(path, options);
+    let catalog: WarehouseCatalog | undefined;
+    try {
+      catalog = WarehouseCatalog.open(join(folder, 'catalog.db'));
+      const w = new DuckDBWarehouse(db, catalog, folder, { kind: 'duckdb', version: (await db.version()).replace(/^v/, '') }, options);
+      w.ephemeral = ephemeral;
+      await db.exec(`ATTACH IF NOT EXISTS ':memory:' AS ${LIVE}; CREATE SCHEMA IF NOT EXISTS ${LIVE}.datasets`);
+      await migrateLegacyLayout(w, db);
+      await w.refreshViews();
+      return w;
+    } catch (e) {
+      catalog?.close();
+      await db.close();
+      if (ephemeral) rmSync(folder, { recursive: true, force: true });
+      throw e;
+    }
   }
 
   get path(): string {
@@ -49,56 +95,59 @@ export class DuckDBWarehouse implements Warehouse {
     return this.db.path;
   }
 
-  async init(): Promise<void> {
-    await this.db.exec(`
-      CREATE SCHEMA IF NOT EXISTS ${META};
-      CREATE SCHEMA IF NOT EXISTS ${VERSIONS};
-      CREATE TABLE IF NOT EXISTS ${META}.output_versions (
-        id VARCHAR PRIMARY KEY, pipeline VARCHAR NOT NULL, step VARCHAR NOT NULL, step_version VARCHAR NOT NULL,
-        version_hash VARCHAR NOT NULL, partition VARCHAR NOT NULL, run_id BIGINT NOT NULL,
-        row_count BIGINT NOT NULL, created_at TIMESTAMPTZ NOT NULL, table_name VARCHAR NOT NULL);
-      CREATE TABLE IF NOT EXISTS ${META}.publications (
-        dataset VARCHAR NOT NULL, partition VARCHAR NOT NULL, version_id VARCHAR NOT NULL, seq BIGINT NOT NULL,
-        PRIMARY KEY (dataset, partition));
-      CREATE SEQUENCE IF NOT EXISTS ${META}.publication_seq;
-      CREATE TABLE IF NOT EXISTS ${META}.publication_log (
-        seq BIGINT PRIMARY KEY, dataset VARCHAR NOT NULL, partition VARCHAR NOT NULL, version_id VARCHAR NOT NULL,
-        previous_version_id VARCHAR, published_at TIMESTAMPTZ NOT NULL, run_id BIGINT, actor VARCHAR NOT NULL, reason VARCHAR NOT NULL);
-      ALTER TABLE ${META}.publication_log ADD COLUMN IF NOT EXISTS rollout VARCHAR;
-      ALTER TABLE ${META}.publication_log ADD COLUMN IF NOT EXISTS intent VARCHAR;
-    `);
+  /** The consumer catalog other processes read: `duckdb -init <this file>`, or `.read` it. */
+  get readerCatalog(): string {
+    return join(this.folder, 'catalog.sql');
   }
 
-  query(sql: string): Promise<Row[]> {
+  async openSession(): Promise<WarehouseSession> {
+    return new DuckDBWarehouseSession(await this.db.connect(), this);
+  }
+
+  /** SQL of this process: files it names are attached first; dataset views are current. */
+  async query(sql: string): Promise<Row[]> {
+    await this.attachments.ensureFor(sql);
     return this.db.query(sql);
   }
 
-  exec(sql: string): Promise<void> {
+  async exec(sql: string): Promise<void> {
+    await this.attachments.ensureFor(sql);
     return this.db.exec(sql);
   }
 
+  fileOfAlias(alias: string): string | undefined {
+    const v = alias.startsWith('sluice_v_') ? this.catalog.versionByAlias(alias) : undefined;
+    if (v) return join(this.folder, v.file);
+    const s = alias.startsWith('sluice_s_') ? this.catalog.segmentByAlias(alias) : undefined;
+    return s ? join(this.folder, s.file) : undefined;
+  }
+
   async outputVersion(id: string): Promise<OutputVersion | undefined> {
-    const rows = await this.db.query(`SELECT * FROM ${META}.output_versions WHERE id = ${quoteLiteral(id)}`);
-    return rows[0] ? toOutputVersion(rows[0]) : undefined;
+    const v = this.catalog.version(id);
+    return v ? toOutputVersion(v) : undefined;
   }
 
   async outputVersions(filter: { step?: string; partition?: string; runId?: number }): Promise<OutputVersion[]> {
-    const where: string[] = [];
-    if (filter.step) where.push(`step = ${quoteLiteral(filter.step)}`);
-    if (filter.partition) where.push(`partition = ${quoteLiteral(filter.partition)}`);
-    if (filter.runId !== undefined) where.push(`run_id = ${filter.runId}`);
-    const rows = await this.db.query(`SELECT * FROM ${META}.output_versions${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`);
-    return rows.map(toOutputVersion);
+    return this.catalog.versions(filter).map(toOutputVersion);
   }
 
   async columns(table: string): Promise<ColumnInfo[]> {
-    const rows = await this.db.query(`DESCRIBE SELECT * FROM ${table}`);
+    const rows = await this.query(`DESCRIBE SELECT * FROM ${table}`);
     return rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
   }
 
+  async datasetTable(dataset: string): Promise<string> {
+    return `${LIVE}.datasets.${quoteIdent(dataset)}`;
+  }
+
+  /** How a dataset is served now (segments and overlays), for maintenance and tests. */
+  relation(dataset: string): DatasetRelation | undefined {
+    return this.views.get(dataset);
+  }
+
   /**
-   * Publishes on a connection of its own, so the warehouse's reads (other runs' checks) never land
-   * inside a publish transaction; publishes of this process take turns.
+   * One catalog transaction moves every pointer of the call (compare-and-set checked inside it);
+   * no row is copied. Publishes of this process take turns.
    */
   async publish(items: readonly PublishItem[], meta: PublishMeta): Promise<Publication[]> {
     if (items.length === 0) return [];
@@ -106,214 +155,158 @@ export class DuckDBWarehouse implements Warehouse {
     let release: () => void = () => undefined;
     this.publishing = new Promise<void>((r) => (release = r));
     await previous;
-    const conn = await this.db.connect();
     try {
-      return await this.publishOn(conn, items, meta);
+      const versions = this.catalog.versionsByIds(items.map((i) => i.versionId));
+      for (const item of items) {
+        const v = versions.get(item.versionId);
+        if (!v) throw new SluiceError('NOT_FOUND', `no output version ${item.versionId}`, { field: 'version' });
+        if (v.partition !== item.partition) throw new SluiceError('USAGE', `output version ${item.versionId} holds partition ${v.partition}, not ${item.partition}`);
+        if (!existsSync(join(this.folder, v.file))) throw new SluiceError('CORRUPT', `the data file of output version ${v.id} (${v.file}) is missing`, { file: join(this.folder, v.file) });
+      }
+      const at = meta.at.toISOString();
+      crashPoint('publish.before-commit');
+      const out = this.catalog.transaction(() => {
+        for (const item of items) {
+          const v = versions.get(item.versionId) as StoredVersion;
+          const known = this.catalog.dataset(item.dataset);
+          if (!known) this.catalog.addDataset({ name: item.dataset, partitionColumn: item.partitionColumn, columns: v.columns });
+          else if (signature(known.columns) !== signature(v.columns)) {
+            throw new SluiceError('DATA_INVALID', `output ${v.id} of step ${v.step} (${v.stepVersion}) has columns (${signature(v.columns)}) but dataset ${item.dataset} has (${signature(known.columns)})`, { step: v.step, version: v.stepVersion });
+          }
+        }
+        // Compare-and-set inside the transaction that writes: a publication made after the caller decided is never overwritten.
+        const pointers = this.catalog.pointers([...new Set(items.map((i) => i.dataset))]);
+        const shown = (i: PublishItem): string | null => pointers.get(i.dataset)?.get(i.partition) ?? null;
+        const stale = items.filter((i) => i.expected !== undefined && shown(i) !== i.expected);
+        if (stale.length > 0) {
+          throw new SluiceError('CONFLICT', `publish refused: ${stale.map((i) => `${i.dataset} ${i.partition} shows ${shown(i) ?? 'nothing'}, not ${i.expected ?? 'nothing'}`).join('; ')}`, { field: 'expected' });
+        }
+        return this.catalog.publish(items.map((i) => ({ dataset: i.dataset, partition: i.partition, versionId: i.versionId, runId: meta.runId, actor: meta.actor, reason: meta.reason, at, rollout: i.rollout ?? null, intent: meta.intent ?? null })));
+      });
+      crashPoint('publish.committed');
+      await this.refreshViews([...new Set(items.map((i) => i.dataset))]);
+      return out;
     } finally {
-      await conn.close();
       release();
     }
   }
 
-  private async publishOn(conn: DuckDBSession, items: readonly PublishItem[], meta: PublishMeta): Promise<Publication[]> {
-    // Resolve and check everything before the transaction, so a bad item changes nothing. Metadata
-    // is read in a few set-wise queries: per-partition round trips dominated small publishes.
-    const ids = [...new Set(items.map((i) => i.versionId))];
-    const versions = new Map((await conn.query(`SELECT * FROM ${META}.output_versions WHERE id IN (${ids.map(quoteLiteral).join(', ')})`)).map(toOutputVersion).map((v) => [v.id, v]));
-    const resolved = items.map((item) => {
-      const version = versions.get(item.versionId);
-      if (!version) throw new SluiceError('NOT_FOUND', `no output version ${item.versionId}`, { field: 'version' });
-      if (version.partition !== item.partition) {
-        throw new SluiceError('USAGE', `output version ${item.versionId} holds partition ${version.partition}, not ${item.partition}`);
-      }
-      return { item, version };
-    });
-    const datasets = [...new Set(items.map((i) => i.dataset))];
-    return conn.transaction(async () => {
-      const targets = new Map<string, string>();
-      for (const ds of datasets) {
-        const first = resolved.find((r) => r.item.dataset === ds);
-        const target = await this.datasetTable(ds);
-        targets.set(ds, target);
-        if (first) await conn.exec(`CREATE TABLE IF NOT EXISTS ${target} AS SELECT * FROM ${first.version.table} LIMIT 0`);
-      }
-      const columns = await this.columnSignatures(conn, datasets, ids);
-      for (const { item, version } of resolved) {
-        const have = columns.get(`main.${item.dataset}`) ?? '';
-        const got = columns.get(`${VERSIONS}.${version.id}`) ?? '';
-        if (have !== got) {
-          throw new SluiceError('DATA_INVALID', `output ${version.id} of step ${version.step} (${version.stepVersion}) has columns (${got}) but dataset ${item.dataset} has (${have})`, { step: version.step, version: version.stepVersion });
-        }
-      }
-      const previous = new Map((await conn.query(`SELECT dataset, partition, version_id FROM ${META}.publications WHERE dataset IN (${datasets.map(quoteLiteral).join(', ')})`)).map((r) => [`${String(r['dataset'])}\0${String(r['partition'])}`, String(r['version_id'])]));
-      // Compare-and-set, read inside the transaction that writes: a publication made after the
-      // caller decided is never overwritten.
-      const stale = items.filter((i) => i.expected !== undefined && (previous.get(`${i.dataset}\0${i.partition}`) ?? null) !== i.expected);
-      if (stale.length > 0) {
-        throw new SluiceError('CONFLICT', `publish refused: ${stale.map((i) => `${i.dataset} ${i.partition} shows ${previous.get(`${i.dataset}\0${i.partition}`) ?? 'nothing'}, not ${i.expected ?? 'nothing'}`).join('; ')}`, { field: 'expected' });
-      }
-      const seqs = (await conn.query(`SELECT nextval('${META}.publication_seq')::BIGINT AS seq FROM range(${resolved.length})`)).map((r) => Number(r['seq'])).sort((a, b) => a - b);
-      const at = meta.at.toISOString();
-      const out: Publication[] = [];
-      for (const [k, { item }] of resolved.entries()) {
-        const target = targets.get(item.dataset) ?? '';
-        const key = `${item.dataset}\0${item.partition}`;
-        const previousVersionId = previous.get(key) ?? null;
-        await conn.exec(`DELETE FROM ${target} WHERE ${quoteIdent(item.partitionColumn)} = ${quoteLiteral(item.partition)}`);
-        await conn.exec(`INSERT INTO ${target} BY NAME SELECT * FROM ${versionTable(item.versionId)}`);
-        previous.set(key, item.versionId);
-        out.push({ dataset: item.dataset, partition: item.partition, versionId: item.versionId, previousVersionId, publishedAt: at, runId: meta.runId, actor: meta.actor, reason: meta.reason, seq: seqs[k] ?? 0, rollout: item.rollout ?? null, intent: meta.intent ?? null });
-      }
-      // The pointer of each partition is its last publication in this call; the log keeps all of them.
-      const latest = new Map(out.map((p) => [`${p.dataset}\0${p.partition}`, p]));
-      await conn.exec(`INSERT OR REPLACE INTO ${META}.publications VALUES ${[...latest.values()].map((p) => `(${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.seq})`).join(', ')}`);
-      await conn.exec(`INSERT INTO ${META}.publication_log (seq, dataset, partition, version_id, previous_version_id, published_at, run_id, actor, reason, rollout, intent) VALUES ${out.map((p) => `(${p.seq}, ${quoteLiteral(p.dataset)}, ${quoteLiteral(p.partition)}, ${quoteLiteral(p.versionId)}, ${p.previousVersionId === null ? 'NULL' : quoteLiteral(p.previousVersionId)}, ${quoteLiteral(at)}, ${meta.runId ?? 'NULL'}, ${quoteLiteral(meta.actor)}, ${quoteLiteral(meta.reason)}, ${p.rollout === null ? 'NULL' : quoteLiteral(p.rollout)}, ${p.intent === null ? 'NULL' : quoteLiteral(p.intent)})`).join(', ')}`);
-      return out;
-    });
-  }
-
-  /** "schema.table" -> its columns as a comparable signature, for dataset tables and version tables at once. */
-  private async columnSignatures(conn: DuckDBSession, datasets: readonly string[], versionIds: readonly string[]): Promise<Map<string, string>> {
-    const rows = await conn.query(`SELECT schema_name, table_name, lower(column_name) || ' ' || data_type AS col FROM duckdb_columns()
-      WHERE database_name = current_database()
-        AND ((schema_name = 'main' AND table_name IN (${datasets.map(quoteLiteral).join(', ')})) OR (schema_name = '${VERSIONS}' AND table_name IN (${versionIds.map(quoteLiteral).join(', ')})))`);
-    const byTable = new Map<string, string[]>();
-    for (const r of rows) {
-      const k = `${String(r['schema_name'])}.${String(r['table_name'])}`;
-      byTable.set(k, [...(byTable.get(k) ?? []), String(r['col'])]);
-    }
-    return new Map([...byTable].map(([k, cols]) => [k, cols.sort().join(', ')]));
-  }
-
-  /** `"<database>".main."<dataset>"`: fully qualified, because a run's temp views may share a dataset's name. */
-  async datasetTable(dataset: string): Promise<string> {
-    if (!this.catalog) {
-      const [r] = await this.db.query('SELECT current_database() AS d');
-      this.catalog = String(r?.['d']);
-    }
-    return qualified(this.catalog, 'main', dataset);
-  }
-
   async currentPublications(dataset?: string): Promise<Publication[]> {
-    const where = dataset ? `WHERE p.dataset = ${quoteLiteral(dataset)}` : '';
-    const rows = await this.db.query(`SELECT l.* FROM ${META}.publications p JOIN ${META}.publication_log l USING (seq) ${where} ORDER BY l.dataset, l.partition`);
-    return rows.map(toPublication);
+    return this.catalog.currentPublications(dataset);
   }
 
   async publicationHistory(dataset: string, partition?: string): Promise<Publication[]> {
-    const where = [`dataset = ${quoteLiteral(dataset)}`, ...(partition ? [`partition = ${quoteLiteral(partition)}`] : [])];
-    const rows = await this.db.query(`SELECT * FROM ${META}.publication_log WHERE ${where.join(' AND ')} ORDER BY seq`);
-    return rows.map(toPublication);
+    return this.catalog.publicationHistory(dataset, partition);
   }
 
-  close(): Promise<void> {
-    return this.db.close();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-}
-
-/** One run's session: a DuckDB connection of its own, so temp bindings and transactions stay apart. */
-class DuckDBWarehouseSession implements WarehouseSession {
-  readonly dialect = duckdbDialect;
-  constructor(
-    private readonly conn: DuckDBSession,
-    private readonly warehouse: DuckDBWarehouse,
-  ) {}
-
-  query(sql: string): Promise<Row[]> {
-    return this.conn.query(sql);
-  }
-
-  exec(sql: string): Promise<void> {
-    return this.conn.exec(sql);
-  }
-
-  async bindSource(source: Source, partition: string, projectRoot: string): Promise<{ rows: number }> {
-    const where = source.kind === 'files' ? source.path : `table ${source.table}`;
-    const field = `sources.${source.name}`;
-    try {
-      let reader: string;
-      let filter = source.partitionColumn ? ` WHERE ${quoteIdent(source.partitionColumn)} = ${quoteLiteral(partition)}` : '';
-      if (source.kind === 'files') {
-        const files = await this.sourceFiles(source, projectRoot, partition);
-        if (files.length === 0) {
-          const what = source.hive && source.partitionColumn ? `no folder ${source.partitionColumn}=${partition}` : 'no files';
-          throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}): ${what} for partition ${partition}`, { field });
-        }
-        reader = fileReader(source, files);
-        // A hive folder holds exactly one partition; the filter is then implied by the file list.
-        if (source.hive) filter = '';
-      } else {
-        reader = source.table;
-      }
-      await this.conn.exec(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(source.name)} AS SELECT * FROM ${reader}${filter}`);
-      if (source.columns && !(source.kind === 'files' && source.format === 'csv')) await this.checkDeclaredColumns(source, where);
-      const [r] = await this.conn.query(`SELECT count(*)::BIGINT AS n FROM ${quoteIdent(source.name)}`);
-      const rows = Number(r?.['n'] ?? 0);
-      if (source.partitionColumn && rows === 0) {
-        throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}) has no rows for partition ${partition}`, { field });
-      }
-      return { rows };
-    } catch (e) {
-      if (e instanceof SluiceError && e.code !== 'SQL_FAILED') throw e;
-      throw new SluiceError('DATA_INVALID', `source ${source.name} (${where}): ${messageOf(e)}`, { field }, [], { cause: e });
+  /**
+   * Rebuilds the views of these datasets (all when omitted) from the catalog, attaching and
+   * pinning the files they read, then rewrites the consumer catalog when it changed.
+   */
+  async refreshViews(datasets?: readonly string[]): Promise<void> {
+    const infos = this.catalog.datasets().filter((d) => !datasets || datasets.includes(d.name));
+    const pointers = this.catalog.pointers(infos.map((d) => d.name));
+    for (const d of infos) {
+      const p = pointers.get(d.name) ?? new Map<string, string>();
+      const r = datasetRelation(d, p, this.catalog.segments(d.name), this.catalog.versionsByIds([...p.values()]));
+      const before = this.views.get(d.name);
+      if (!r) continue;
+      this.attachments.pin(r.files.keys());
+      await this.attachments.ensure(r.files.keys());
+      await this.db.exec(`CREATE OR REPLACE VIEW ${LIVE}.datasets.${quoteIdent(d.name)} AS ${r.sql}`);
+      this.views.set(d.name, r);
+      if (before) this.attachments.unpin(before.files.keys());
     }
+    this.writeReaderCatalog();
   }
 
-  /** The files of a source for one partition: for hive layouts only that partition's folder. */
-  private async sourceFiles(source: FileSource, root: string, partition: string): Promise<string[]> {
-    const pattern = isAbsolute(source.path) ? source.path : join(root, source.path);
-    const rows = await this.conn.query(`SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file`);
-    let files = rows.map((r) => String(r['file']));
-    if (source.hive && source.partitionColumn) {
-      const segment = `/${source.partitionColumn}=${partition}/`;
-      files = files.filter((f) => f.includes(segment));
-    }
-    if (source.format === 'csv' && source.columns) checkCsvHeaders(source, files);
-    return files;
-  }
-
-  private async checkDeclaredColumns(source: Source, where: string): Promise<void> {
-    const actual = await this.warehouse.columns(quoteIdent(source.name));
-    const declared = Object.entries(source.columns ?? {});
-    const byName = new Map(actual.map((c) => [c.name.toLowerCase(), c]));
-    const problems: string[] = [];
-    for (const [name, type] of declared) {
-      const col = byName.get(name.toLowerCase());
-      if (!col) problems.push(`missing column ${name}`);
-      else if (!sameType(col.type, type)) problems.push(`column ${name} is ${col.type}, declared ${type.toUpperCase()}`);
-    }
-    const declaredNames = new Set(declared.map(([n]) => n.toLowerCase()));
-    for (const c of actual) if (!declaredNames.has(c.name.toLowerCase()) && c.name !== source.partitionColumn) problems.push(`unexpected column ${c.name}`);
-    if (problems.length > 0) {
-      throw new SluiceError('DATA_INVALID', `source ${source.name} (${where}): columns do not match the declared ones: ${problems.join('; ')}`, { field: `sources.${source.name}.columns` });
-    }
-  }
-
-  async bindOutput(name: string, versionId: string): Promise<void> {
-    await this.conn.exec(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS SELECT * FROM ${versionTable(versionId)}`);
-  }
-
-  async createOutputVersion(v: NewOutputVersion, sql: string, createdAt: Date): Promise<OutputVersion> {
-    const table = versionTable(v.id);
-    return this.conn.transaction(async () => {
-      try {
-        await this.conn.exec(`CREATE TABLE ${table} AS ${stripTrailingSemicolon(sql)}`);
-      } catch (e) {
-        throw new SluiceError('SQL_FAILED', `step ${v.step} version ${v.stepVersion} failed: ${messageOf(e)}`, { step: v.step, version: v.stepVersion }, [], { cause: e });
-      }
-      const [c] = await this.conn.query(`SELECT count(*)::BIGINT AS n FROM ${table}`);
-      const rowCount = Number(c?.['n'] ?? 0);
-      await this.conn.exec(`INSERT INTO ${META}.output_versions VALUES (${[v.id, v.pipeline, v.step, v.stepVersion, v.versionHash, v.partition].map(quoteLiteral).join(', ')}, ${v.runId}, ${rowCount}, ${quoteLiteral(createdAt.toISOString())}, ${quoteLiteral(table)})`);
-      return { ...v, table, rowCount, createdAt: createdAt.toISOString() };
+  /** `catalog.sql`: attaches every file the datasets read and defines a view per dataset. Written only when it changes. */
+  private writeReaderCatalog(): void {
+    const all = this.catalog.datasets();
+    const pointers = this.catalog.pointers();
+    const relations = all.flatMap((d) => {
+      const p = pointers.get(d.name) ?? new Map<string, string>();
+      const r = datasetRelation(d, p, this.catalog.segments(d.name), this.catalog.versionsByIds([...p.values()]));
+      return r ? [{ name: d.name, r }] : [];
     });
+    const files = new Map<string, string>();
+    for (const { r } of relations) for (const [a, f] of r.files) files.set(a, f);
+    const body = [
+      ...[...files].map(([alias, file]) => `ATTACH IF NOT EXISTS ${quoteLiteral(join(this.folder, file))} AS ${quoteIdent(alias)} (READ_ONLY);`),
+      ...relations.map(({ name, r }) => `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS\n${r.sql};`),
+    ].join('\n');
+    const path = this.readerCatalog;
+    const digest = createHash('sha256').update(body).digest('hex').slice(0, 16);
+    if (existsSync(path) && readFileSync(path, 'utf8').includes(`-- content ${digest}`)) return;
+    const generation = this.catalog.nextGeneration([...files.values()], new Date().toISOString());
+    const text = `-- Sluice reader catalog of ${basename(this.db.path)}, generation ${generation}\n-- content ${digest}\n-- Read every published dataset from another process: duckdb -init ${path}  (or .read it)\n-- It is replaced atomically after every publish; the files it names are immutable.\n${body}\n`;
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    fsyncPath(tmp);
+    renameSync(tmp, path);
+    fsyncPath(dirname(path));
   }
 
-  close(): Promise<void> {
-    return this.conn.close();
+  /** Compacts datasets whose overlays passed the policy (or those named, when forced). */
+  async compact(o: { datasets?: readonly string[]; force?: boolean } = {}): Promise<CompactionReport[]> {
+    const policy: CompactionPolicy = { compactAfter: this.options.compactAfter ?? 10 };
+    return compactDatasets(this, this.db, policy, o);
+  }
+
+  /** Runs the compaction the policy asks for; commands call it once their own work is done. */
+  async maintain(): Promise<CompactionReport[]> {
+    return this.compact();
+  }
+
+  async verifyData(o: { datasets?: readonly string[]; partitions?: ReadonlyMap<string, readonly string[]>; repair?: boolean } = {}): Promise<DataVerdict[]> {
+    return verifyData(this, o);
+  }
+
+  async collectGarbage(plan: GcPlan): Promise<GcReport> {
+    return collectGarbage(this, plan);
+  }
+
+  async exportDataset(dataset: string, dir: string): Promise<ExportReport> {
+    return exportDataset(this, this.db, dataset, dir);
+  }
+
+  /**
+   * A consistent copy of this warehouse at `path` (a rehearsal): the working database copied after
+   * a checkpoint, the catalog through SQLite's backup, and the immutable data files hard-linked
+   * (copied where links are not possible). Returns the bytes copied.
+   */
+  async copyTo(path: string): Promise<number> {
+    await this.db.exec('CHECKPOINT');
+    const folder = dataFolderOf(path);
+    let bytes = 0;
+    copyFileSync(this.db.path, path);
+    bytes += statSync(path).size;
+    for (const sub of ['versions', 'segments']) {
+      mkdirSync(join(folder, sub), { recursive: true });
+      for (const name of readdirSync(join(this.folder, sub))) {
+        if (!name.endsWith('.duckdb')) continue;
+        try {
+          linkSync(join(this.folder, sub, name), join(folder, sub, name));
+        } catch {
+          copyFileSync(join(this.folder, sub, name), join(folder, sub, name));
+          bytes += statSync(join(folder, sub, name)).size;
+        }
+      }
+    }
+    await this.catalog.backup(join(folder, 'catalog.db'));
+    return bytes + statSync(join(folder, 'catalog.db')).size;
+  }
+
+  /** Detaches nothing in use; closes the catalog and the working database. */
+  async close(): Promise<void> {
+    try {
+      this.catalog.close();
+    } catch (e) {
+      throw new SluiceError('INTERNAL', `closing the warehouse catalog failed: ${messageOf(e)}`);
+    } finally {
+      await this.db.close();
+      if (this.ephemeral) rmSync(this.folder, { recursive: true, force: true });
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -321,56 +314,20 @@ class DuckDBWarehouseSession implements WarehouseSession {
   }
 }
 
-export function versionTable(versionId: string): string {
-  return qualified(VERSIONS, versionId);
+/** `.sluice/warehouse-dev.duckdb` keeps its data files in `.sluice/warehouse-dev/`. */
+export function dataFolderOf(path: string): string {
+  return path.endsWith('.duckdb') ? path.slice(0, -'.duckdb'.length) : `${path}.data`;
 }
 
-function stripTrailingSemicolon(sql: string): string {
-  return sql.trim().replace(/;\s*$/, '');
+/** An alias derived from an id: stable, SQL-safe, and recognisable in SQL text (ALIAS_PATTERN). */
+export function aliasOf(kind: 'v' | 's', id: string): string {
+  return `sluice_${kind}_${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
 }
 
-const TYPE_ALIASES: Record<string, string> = {
-  INT: 'INTEGER', INT4: 'INTEGER', INT8: 'BIGINT', LONG: 'BIGINT', STRING: 'VARCHAR', TEXT: 'VARCHAR',
-  FLOAT8: 'DOUBLE', FLOAT: 'FLOAT', REAL: 'FLOAT', BOOL: 'BOOLEAN', NUMERIC: 'DECIMAL', TIMESTAMPTZ: 'TIMESTAMP WITH TIME ZONE',
-};
-
-function sameType(actual: string, declared: string): boolean {
-  const norm = (t: string): string => {
-    const u = t.trim().toUpperCase();
-    return TYPE_ALIASES[u] ?? u;
-  };
-  const a = norm(actual);
-  const d = norm(declared);
-  return a === d || (d === 'DECIMAL' && a.startsWith('DECIMAL'));
+export function toOutputVersion(v: StoredVersion): OutputVersion {
+  return { id: v.id, pipeline: v.pipeline, step: v.step, stepVersion: v.stepVersion, versionHash: v.versionHash, partition: v.partition, runId: v.runId, rowCount: v.rowCount, createdAt: v.createdAt, table: `${quoteIdent(v.alias)}.data` };
 }
 
-function toOutputVersion(r: Row): OutputVersion {
-  return {
-    id: String(r['id']),
-    pipeline: String(r['pipeline']),
-    step: String(r['step']),
-    stepVersion: String(r['step_version']),
-    versionHash: String(r['version_hash']),
-    partition: String(r['partition']),
-    runId: Number(r['run_id']),
-    rowCount: Number(r['row_count']),
-    createdAt: String(r['created_at']),
-    table: String(r['table_name']),
-  };
-}
-
-function toPublication(r: Row): Publication {
-  return {
-    dataset: String(r['dataset']),
-    partition: String(r['partition']),
-    versionId: String(r['version_id']),
-    previousVersionId: r['previous_version_id'] === null ? null : String(r['previous_version_id']),
-    publishedAt: String(r['published_at']),
-    runId: r['run_id'] === null ? null : Number(r['run_id']),
-    actor: String(r['actor']),
-    reason: String(r['reason']),
-    seq: Number(r['seq']),
-    rollout: r['rollout'] === null || r['rollout'] === undefined ? null : String(r['rollout']),
-    intent: r['intent'] === null || r['intent'] === undefined ? null : String(r['intent']),
-  };
+function signature(columns: readonly ColumnInfo[]): string {
+  return columns.map((c) => `${c.name.toLowerCase()} ${c.type}`).sort().join(', ');
 }

@@ -55,7 +55,7 @@ export class RolloutEffects {
       } else if (a.kind === 'rerun_downstream') {
         for (const item of a.items) {
           const partitions = item.partitions.filter((p) => item.because.some((d) => changed.has(`${item.environment}\0${d}\0${p}`)));
-          await this.rerunDownstream(item.environment, item.dataset, partitions, plan.name);
+          await this.rerunDownstream(item.environment, item.dataset, partitions, plan.name, item.because);
           for (const p of partitions) changed.add(`${item.environment}\0${item.dataset}\0${p}`);
           crashPoint('effects.rerun');
         }
@@ -97,7 +97,7 @@ export class RolloutEffects {
         if (!ds) throw new SluiceError('NOT_FOUND', `rollback: unknown dataset ${item.dataset}`);
         return { dataset: item.dataset, partitionColumn: ds.partitionColumn, partition: item.partition, versionId: restore, expected: replaces, rollout: null };
       });
-      const pubs = publishItems.length > 0 ? await w.publish(publishItems, { runId: null, actor: 'sluice', reason: `rollback of ${plan.name}`, at: this.deps.clock.now() }) : [];
+      const pubs = publishItems.length > 0 ? await w.publish(publishItems, { runId: null, actor: 'sluice', reason: `rollback of ${plan.name}`, at: this.deps.clock.now(), intent: rollbackIntent(plan.name) }) : [];
       crashPoint('effects.published');
       // A partition restored before a crash has its publication already: audit it now if that was lost.
       const already = (await w.currentPublications()).filter((p) => done.some((d) => d.dataset === p.dataset && d.partition === p.partition));
@@ -144,7 +144,7 @@ export class RolloutEffects {
   }
 
   /** Re-runs the steps that publish `dataset`, reading the (restored) published outputs of everything else. */
-  private async rerunDownstream(environment: string, dataset: string, partitions: readonly string[], rollout: string): Promise<void> {
+  private async rerunDownstream(environment: string, dataset: string, partitions: readonly string[], rollout: string, because: readonly string[]): Promise<void> {
     const pipeline = pipelineOfDataset(this.deps.project, dataset);
     if (!pipeline) return;
     const w = await this.deps.warehouseFor(environment);
@@ -153,7 +153,15 @@ export class RolloutEffects {
     const keep = [...pipeline.datasets.values()].filter((d) => d.name !== dataset && !dependsOn(pipeline, d.step, target));
     const current = await w.currentPublications();
     for (const partition of partitions) {
-      const published = new Map(current.filter((p) => p.partition === partition).map((p) => [p.dataset, p.versionId]));
+      const here = current.filter((p) => p.partition === partition);
+      // Published after what it is re-run for was restored: it was computed from the restored data
+      // already (this rollback's re-run before a crash, or a later run), so it is not run again.
+      const seqOf = (d: string): number => here.find((p) => p.dataset === d)?.seq ?? -1;
+      if (because.length > 0 && because.every((d) => seqOf(d) >= 0) && seqOf(dataset) > Math.max(...because.map(seqOf))) {
+        this.deps.log?.(`${dataset} ${partition} in ${environment} was computed from the restored data already; not re-run`);
+        continue;
+      }
+      const published = new Map(here.map((p) => [p.dataset, p.versionId]));
       const reuse: Record<string, string> = {};
       for (const d of keep) {
         const v = published.get(d.name);
@@ -169,4 +177,9 @@ export class RolloutEffects {
 /** Two flag states that behave the same (the rollout id included). */
 function sameState(a: Parameters<typeof stateOf>[0], b: Parameters<typeof stateOf>[0]): boolean {
   return stableJson(stateOf(a)) === stableJson(stateOf(b));
+}
+
+/** The intent a rollback's republish carries: its audit entries may still be pending while the rollout has pending effects. */
+export function rollbackIntent(plan: string): string {
+  return `rollback:${plan}`;
 }

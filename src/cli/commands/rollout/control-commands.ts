@@ -14,7 +14,7 @@ import { describeMove } from '../../../runner/rollouts/rollout-read-model.ts';
  */
 export function registerControlCommands(rollout: Command, cli: RolloutCli): void {
   const act = async (fn: (rollouts: RolloutService, actor: string) => Promise<DispatchOutcome>, check = false): Promise<void> => {
-    await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true, check });
+    await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true, check, maintain: true });
     cli.out(outcomeResult(await fn(ws.rollouts, currentActor())));
   };
   const send = (name: string, event: (actor: string) => RolloutEvent): Promise<void> => act((rollouts, actor) => rollouts.dispatch(name, event(actor)));
