@@ -14,7 +14,8 @@ environments: [dev, test, stage, prod]
 default_environment: dev
 engine:
   kind: duckdb
-  # One DuckDB file per environment; consumers read datasets by name in it.
+  # Per environment: this working file, and beside it the folder of published data
+  # (warehouse-{env}/); other processes read datasets through warehouse-{env}/catalog.sql.
   path: .sluice/warehouse-{env}.duckdb
   memory_limit: 2GB
 store:

@@ -37,7 +37,7 @@ export async function manualRepublish(deps: ManualRepublishDeps, r: ManualRepubl
   const ds = pipelineOfDataset(deps.project, r.dataset)?.datasets.get(r.dataset);
   if (!ds) throw new SluiceError('NOT_FOUND', `unknown dataset "${r.dataset}"`, { field: 'dataset' });
   const v = await deps.warehouse.outputVersion(r.versionId);
-  if (!v) throw new SluiceError('NOT_FOUND', `no output version ${r.versionId}`, { field: '--version' });
+  if (!v) throw new SluiceError('NOT_FOUND', `no output version ${r.versionId}${await deletedByGc(deps, r.versionId)}`, { field: '--version' });
   if (v.step !== ds.step) throw new SluiceError('USAGE', `output version ${r.versionId} is of step ${v.step}, but ${r.dataset} publishes step ${ds.step}`, { field: '--version' });
 
   const now = deps.clock.now();
@@ -61,4 +61,11 @@ export async function manualRepublish(deps: ManualRepublishDeps, r: ManualRepubl
   } finally {
     lease.stop();
   }
+}
+
+/** Why a version is gone, when retention freed it: the gc entry of the audit trail that names it. */
+async function deletedByGc(deps: ManualRepublishDeps, versionId: string): Promise<string> {
+  const entries = await deps.store.audit.list({ target: `warehouse/${deps.environment}` });
+  const gc = entries.find((e) => e.action === 'gc' && Array.isArray(e.details['versions']) && (e.details['versions'] as unknown[]).includes(versionId));
+  return gc ? `: it was deleted by gc at ${gc.at} (${gc.actor}; audit entry ${gc.seq}), as sluice.yaml storage.retention allows` : '';
 }

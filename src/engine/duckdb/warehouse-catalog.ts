@@ -280,8 +280,12 @@ export class WarehouseCatalog {
   }
 
   /** A segment no longer serves a partition (its rows there were found wrong); the version file serves it instead. */
+  /**
+   * The segment no longer serves this partition (its rows there are damaged). The row stays, under
+   * a version id no pointer names, so the segment's branch keeps excluding the partition's rows.
+   */
   dropSegmentPartition(segmentId: string, partition: string): void {
-    this.db.prepare('DELETE FROM segment_partitions WHERE segment_id = ? AND partition = ?').run(segmentId, partition);
+    this.db.prepare("UPDATE segment_partitions SET version_id = 'unserved:' || version_id WHERE segment_id = ? AND partition = ? AND version_id NOT LIKE 'unserved:%'").run(segmentId, partition);
   }
 
   forgetSegment(id: string): void {
