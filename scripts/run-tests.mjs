@@ -23,6 +23,9 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// The bin runs the compiled build when it is current: build it, so the tests run what users run.
+const build = spawnSync(process.execPath, [join(import.meta.dirname, 'build.mjs')], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 // Audit keys and checkpoints of test stores go to a folder of this run, never to the user's own.
 const home = mkdtempSync(join(tmpdir(), 'sluice-test-home-'));
 const r = spawnSync(process.execPath,

@@ -24,7 +24,7 @@ const checkpointSchema = v.object({ seq: v.number(), hash: v.string(), at: v.str
  * `checkpoint.json`. `SLUICE_AUDIT_KEY` (64 hex digits) or `SLUICE_AUDIT_KEY_FILE` name a key
  * kept elsewhere (a secret manager, a mounted file).
  */
-export function fileAuditAnchor(storeDescription: string, env: NodeJS.ProcessEnv = process.env): AuditAnchor {
+export function fileAuditAnchor(storeDescription: string, env: NodeJS.ProcessEnv = process.env, o: { readonly onKeyCreated?: (keyFile: string) => void } = {}): AuditAnchor {
   const id = createHash('sha256').update(storeDescription).digest('hex').slice(0, 16);
   const dir = join(sluiceHome(env), 'audit', id);
   const keyFile = env['SLUICE_AUDIT_KEY_FILE'] || join(dir, 'audit.key');
@@ -58,6 +58,7 @@ export function fileAuditAnchor(storeDescription: string, env: NodeJS.ProcessEnv
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SluiceError('CONFIG_INVALID', `cannot create the audit key ${keyFile}: ${messageOf(e)}`, { file: keyFile });
         return anchor.key() ?? key;
       }
+      o.onKeyCreated?.(keyFile);
       return (cached = key);
     },
     readCheckpoint() {

@@ -118,7 +118,9 @@ export async function wireWorkspace(project: Project, environment: string, store
     throw e;
   }
   const metrics = new SluiceMetrics();
-  const audit = new AuditTrail(store, options.auditAnchor ?? fileAuditAnchor(store.description));
+  // A store written by hand-made projects (no `sluice init`) gets its key with the first entry: say where.
+  const anchor = options.auditAnchor ?? fileAuditAnchor(store.description, process.env, { onKeyCreated: (file) => log(`created the audit key ${file} (outside the project and the store: keep it, back it up, never commit it)`) });
+  const audit = new AuditTrail(store, anchor);
   const flags = new FlagStates({ declared: project.flags, store, audit, clock });
   const effects = new RolloutEffects({ project, store, audit, flags, clock, metrics, warehouseFor, log });
   const rollouts = new RolloutService({ project, store, audit, clock, effects, log, ...(options.controller ? { config: options.controller } : {}) });

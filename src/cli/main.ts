@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { renderError, type CommandResult } from './output.ts';
 import { registerCoreCommands } from './commands/core-commands.ts';
@@ -6,6 +8,15 @@ import { registerQualityCommands } from './commands/quality-commands.ts';
 import { registerRolloutCommands } from './commands/rollout-commands.ts';
 import { registerPlanCommand } from './commands/plan-command.ts';
 import { registerStorageCommands } from './commands/storage-commands.ts';
+
+/** The version in package.json, which sits two folders up from both src/cli and dist/cli. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 export interface GlobalOptions {
   readonly project: string;
@@ -20,6 +31,7 @@ export function buildProgram(emit: (r: CommandResult, opts: GlobalOptions) => vo
     .addOption(new Option('--project <dir>', 'project folder').default('.'))
     .addOption(new Option('--env <name>', 'environment (default: the project\'s default_environment)'))
     .option('--json', 'print machine-readable JSON', false)
+    .version(packageVersion(), '-V, --version', 'print the version of sluice')
     .showHelpAfterError()
     .exitOverride();
   registerCoreCommands(program, emit);

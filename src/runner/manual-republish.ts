@@ -39,6 +39,7 @@ export async function manualRepublish(deps: ManualRepublishDeps, r: ManualRepubl
   const v = await deps.warehouse.outputVersion(r.versionId);
   if (!v) throw new SluiceError('NOT_FOUND', `no output version ${r.versionId}${await deletedByGc(deps, r.versionId)}`, { field: '--version' });
   if (v.step !== ds.step) throw new SluiceError('USAGE', `output version ${r.versionId} is of step ${v.step}, but ${r.dataset} publishes step ${ds.step}`, { field: '--version' });
+  if (v.partition !== r.partition) throw new SluiceError('USAGE', `output version ${r.versionId} holds partition ${v.partition}, not ${r.partition}: \`sluice publications ${r.dataset} --partition ${r.partition}\` lists the versions of ${r.partition}`, { field: '--version' });
 
   const now = deps.clock.now();
   const id = `republish-${randomUUID()}`;

@@ -105,7 +105,9 @@ export function fuzzThroughBin(base: FuzzBase, count: number): void {
     writeFileSync(path, c.content);
     try {
       const command = k % 4 === 3 ? ['run', 'orders', '--partition', '2026-11-01'] : ['validate'];
-      const r = spawnSync(process.execPath, [BIN, '--project', root, ...command], { encoding: 'utf8', timeout: 60_000 });
+      // Each run starts from no state at all: no store, and no audit key or checkpoint of an earlier one.
+      const home = join(base.dir, `home-${k}`);
+      const r = spawnSync(process.execPath, [BIN, '--project', root, ...command], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, SLUICE_HOME: home } });
       const what = `bin case ${n} (${c.kind} ${c.file}: ${c.mutation}), sluice ${command.join(' ')}`;
       assert.notEqual(r.status, null, `${what}: killed or timed out`);
       assert.notEqual(r.status, 70, `${what}: an internal error:\n${r.stderr}`);
@@ -119,6 +121,7 @@ export function fuzzThroughBin(base: FuzzBase, count: number): void {
       }
       // A run of a project that checked out may have written state: the next case starts from none.
       if (command[0] === 'run') rmSync(join(root, '.sluice'), { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
     } finally {
       writeFileSync(path, original);
     }

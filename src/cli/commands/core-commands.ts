@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { loadProject } from '../../app/load-project.ts';
 import { backfill, dailyPartitions } from '../../runner/backfill.ts';
-import { pipelineOfDataset } from '../../runner/dataset-graph.ts';
+import { buildDatasetGraph, pipelineOfDataset } from '../../runner/dataset-graph.ts';
 import type { RunRequest } from '../../runner/run-pipeline.ts';
 import { scaffoldProject } from '../../demo/scaffold.ts';
 import { runDemo } from '../../demo/run-demo.ts';
@@ -189,7 +189,15 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .action(async (dataset: string, o: { partition: string; version: string; reason: string }) => {
       await using ws = await openWorkspace(globals().project, globals().env, { recover: true, maintain: true });
       const p = await manualRepublish(ws, { dataset, partition: o.partition, versionId: o.version, actor: currentActor(), reason: o.reason });
-      out({ json: p, text: `published ${dataset} ${o.partition} <- ${p.versionId} (was ${p.previousVersionId ?? 'nothing'})` });
+      // A manual republish changes one dataset only: what was computed from it is not re-run.
+      const downstream = buildDatasetGraph(ws.project)[dataset] ?? [];
+      const own = pipelineOfDataset(ws.project, dataset)?.name;
+      const stale = downstream.map((d) => {
+        const pipeline = pipelineOfDataset(ws.project, d)?.name;
+        // Another pipeline reads the published table, so running it recomputes from what is shown now; a run of this one would recompute this dataset too.
+        return `${d} ${o.partition} was computed from the version this replaced and is not recomputed by a republish${pipeline && pipeline !== own ? `: \`sluice run ${pipeline} --partition ${o.partition}\` recomputes it from what ${dataset} shows now` : ''}`;
+      });
+      out({ json: { ...p, downstream }, text: [`published ${dataset} ${o.partition} <- ${p.versionId} (was ${p.previousVersionId ?? 'nothing'})`, ...stale.map((x) => `note: ${x}`)].join('\n') });
     });
 
   const audit = program.command('audit').description('the tamper-evident audit trail');
