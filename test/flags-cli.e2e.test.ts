@@ -143,7 +143,7 @@ strategies:
       assert.match(r.stderr, /--rollout takes a decimal percentage/);
     }
 
-    const audit = sluiceJson<AuditJson>(root, ['audit', 'log']).filter((e) => e.target.startsWith('flag/'));
+    const audit = sluiceJson<AuditJson>(root, ['audit', 'log', '--all']).filter((e) => e.target.startsWith('flag/'));
     assert.deepEqual(audit.map((e) => [e.action, e.target, e.actor, e.reason]), [
       ['flag.set', 'flag/dev/clean_orders_version', 'carol', 'canary on web'],
       ['flag.set', 'flag/dev/clean_orders_version', 'carol', 'widen'],
@@ -156,14 +156,14 @@ strategies:
   test('prod needs --reason: exit 2 with a clear message, nothing changed, audit unchanged', () => {
     const root = project();
     const prod = ['--env', 'prod'];
-    const auditBefore = sluiceJson<AuditJson>(root, ['audit', 'log']).length;
+    const auditBefore = sluiceJson<AuditJson>(root, ['audit', 'log', '--all']).length;
     for (const args of [['flags', 'enable', 'stop_orders'], ['flags', 'set', 'clean_orders_version', '--rollout', '10', '--enable'], ['flags', 'set', 'clean_orders_version', '--enable', '--reason', '  ']]) {
       const r = sluice(['--project', root, ...prod, ...args]);
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.stderr, /^error: .*changing a flag in prod needs a reason \(--reason\)/);
     }
     assert.equal(sluiceJson<HistoryJson>(root, [...prod, 'flags', 'history', 'stop_orders']).revisions.length, 1, 'only the project file');
-    assert.equal(sluiceJson<AuditJson>(root, ['audit', 'log']).length, auditBefore);
+    assert.equal(sluiceJson<AuditJson>(root, ['audit', 'log', '--all']).length, auditBefore);
     const ok = sluiceJson<ChangeJson>(root, [...prod, 'flags', 'enable', 'stop_orders', '--reason', 'incident 42']);
     assert.deepEqual([ok.environment, ok.revision, ok.after.enabled, ok.reason], ['prod', 1, true, 'incident 42']);
     const dev = sluiceJson<ListJson>(root, ['flags', 'list']).flags.find((f) => f.flag === 'stop_orders');
@@ -191,7 +191,7 @@ strategies:
     assert.match(zero.stdout, /reverted to revision 0 as revision 4 by carol\n {2}disabled\n/);
     assert.deepEqual(sluiceJson<ShowJson>(root, ['flags', 'show', 'clean_orders_version']).flag, sluiceJson<ShowJson>(template, ['flags', 'show', 'clean_orders_version']).flag);
     assert.equal(sluice(['--project', root, 'flags', 'revert', 'clean_orders_version', '--to', '9']).code, 4);
-    const audit = sluiceJson<AuditJson>(root, ['audit', 'log']).filter((e) => e.action === 'flag.revert');
+    const audit = sluiceJson<AuditJson>(root, ['audit', 'log', '--all']).filter((e) => e.action === 'flag.revert');
     assert.equal(audit.length, 2);
     assert.equal(sluice(['--project', root, 'audit', 'verify']).code, 0);
   });

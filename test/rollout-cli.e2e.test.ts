@@ -201,7 +201,7 @@ describe('sluice rollout: the CLI end to end through the real bin', () => {
     const md = ok(sluice(root, ['rollout', 'report', 'gated']), 'report').stdout;
     assert.match(md, /\*\*bob\*\* approved prod\/full/);
     assert.match(md, /\| prod \| full \|/);
-    const log = json<{ actor: string; action: string }[]>(sluice(root, ['--json', 'audit', 'log']), 'audit log');
+    const log = json<{ actor: string; action: string }[]>(sluice(root, ['--json', 'audit', 'log', '--all']), 'audit log');
     assert.ok(log.some((e) => e.actor === 'alice' && e.action === 'rollout.refused'), 'the refused approval is audited');
   });
 
@@ -219,7 +219,7 @@ describe('sluice rollout: the CLI end to end through the real bin', () => {
       revenue: publications(root, 'daily_revenue'),
       history: json(sluice(root, ['--json', 'publications', 'cleaned_orders', '--partition', '2026-11-02']), 'history'),
       flags: json(sluice(root, ['--json', 'flags', 'history', 'clean_orders_version']), 'flags'),
-      audit: json(sluice(root, ['--json', 'audit', 'log']), 'audit'),
+      audit: json(sluice(root, ['--json', 'audit', 'log', '--all']), 'audit'),
       status: status(root, 'ship'),
       runs: json(sluice(root, ['--json', 'runs']), 'runs'),
     });

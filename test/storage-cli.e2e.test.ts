@@ -95,7 +95,7 @@ describe('storage upkeep through the CLI', () => {
     const r = sluice(root, ['republish', 'cleaned_orders', '--partition', '2026-11-01', '--version', gone.id]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, new RegExp(`no output version ${gone.id.replaceAll('.', '\\.')}: it was deleted by gc at \\S+ \\(alice; audit entry \\d+\\)`));
-    const log = json<{ action: string; details: Record<string, unknown> }[]>(root, ['audit', 'log']);
+    const log = json<{ action: string; details: Record<string, unknown> }[]>(root, ['audit', 'log', '--all']);
     const entry = log.find((e) => e.action === 'gc');
     assert.ok(entry, 'gc is in the audit trail');
     assert.equal((entry.details['versions'] as string[]).length, 8);
@@ -142,7 +142,7 @@ describe('storage upkeep through the CLI', () => {
     assert.match(repaired.stdout, /REPAIRED cleaned_orders 2026-11-02/);
     assert.equal(await rowsOf(root, 'cleaned_orders'), before, 'the consumer sees the output version again');
     ok(sluice(root, ['verify-data']), 'clean after the repair');
-    const log = json<{ action: string; target: string }[]>(root, ['audit', 'log']);
+    const log = json<{ action: string; target: string }[]>(root, ['audit', 'log', '--all']);
     assert.ok(log.some((e) => e.action === 'data.corrupt' && e.target === 'dataset/cleaned_orders/2026-11-02'));
     assert.ok(log.some((e) => e.action === 'data.repaired' && e.target === 'dataset/cleaned_orders/2026-11-02'));
   });

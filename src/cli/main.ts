@@ -33,6 +33,7 @@ export function buildProgram(emit: (r: CommandResult, opts: GlobalOptions) => vo
     .option('--json', 'print machine-readable JSON', false)
     .version(packageVersion(), '-V, --version', 'print the version of sluice')
     .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
   registerCoreCommands(program, emit);
   registerFlagCommands(program, emit);

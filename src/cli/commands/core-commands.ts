@@ -35,7 +35,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
       const key = ensureProjectAuditKey(r.root);
       out({
         json: { ...r, auditKey: key.keyLocation },
-        text: [`created ${r.root}`, ...r.files.map((f) => `  ${f}`), '  data/ (3 days of sample orders)', '', `audit key: ${key.keyLocation} (outside the project and the store: keep it, back it up, never commit it)`, '', `next: cd ${relative(process.cwd(), r.root) || '.'} && sluice validate && sluice run orders --partition 2026-11-01`].join('\n'),
+        text: [`created ${r.root}`, ...r.files.map((f) => `  ${f}`), '  data/ (3 days of sample orders)', '', `audit key: ${key.keyLocation} (outside the project and the store: keep it, back it up, never commit it)`, '', `next (from here): ${next(r.root, 'validate')} && ${next(r.root, 'run orders --partition 2026-11-01')}`].join('\n'),
       });
     });
 
@@ -203,12 +203,23 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
   const audit = program.command('audit').description('the tamper-evident audit trail');
   audit
     .command('log')
-    .option('--limit <n>', 'entries')
-    .option('--target <t>', 'only entries about this target')
-    .action(async (o: { limit?: string; target?: string }) => {
+    .option('--limit <n>', 'the most recent entries (default 50; --all for every one)')
+    .option('--all', 'every entry')
+    .option('--target <t>', 'only entries about this target: as shown (rollout/clean-orders-v2, dataset/cleaned_orders/2026-11-01) or by name (clean-orders-v2)')
+    .action(async (o: { limit?: string; all?: boolean; target?: string }) => {
       await using ws = await openWorkspace(globals().project, globals().env);
-      const entries = await ws.store.audit.list({ ...(o.target ? { target: o.target } : {}), ...(o.limit ? { limit: positiveInt(o.limit, '--limit') } : {}) });
-      out({ json: entries, text: formatTable(entries.map((e) => ({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, target: e.target, reason: e.reason, hash: e.hash.slice(0, 12) }))) });
+      const limit = o.all ? undefined : o.limit ? positiveInt(o.limit, '--limit') : 50;
+      const t = o.target;
+      // A bare name finds the entries of that rollout, flag, dataset (any partition) or run, whatever the kind.
+      const about = (target: string): boolean => t === undefined || target === t || (!t.includes('/') && (target.split('/')[1] === t || target.slice(target.indexOf('/') + 1).startsWith(`${t}#`)));
+      const all = await ws.store.audit.list();
+      const matching = all.filter((e) => about(e.target));
+      const entries = limit === undefined ? matching : matching.slice(-limit);
+      const more = matching.length - entries.length;
+      out({
+        json: entries,
+        text: [formatTable(entries.map((e) => ({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, target: e.target, reason: e.reason, hash: e.hash.slice(0, 12) }))), ...(more > 0 ? [`(${more} earlier entr${more === 1 ? 'y' : 'ies'}: --limit N or --all)`] : [])].join('\n'),
+      });
     });
   audit
     .command('verify')
@@ -245,6 +256,12 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
       const e = await ws.audit.seal(currentActor(), ws.clock.now());
       out({ json: e, text: `sealed ${String(e.details['sealed'])} unkeyed entries with entry ${e.seq}, keyed with ${ws.audit.keyLocation}` });
     });
+}
+
+/** A command that works as typed where `init` ran: the README's install puts `sluice` behind npx in the clone. */
+function next(root: string, command: string): string {
+  const rel = relative(process.cwd(), root) || '.';
+  return `npx sluice --project ${/^[\w./-]+$/.test(rel) ? rel : JSON.stringify(rel)} ${command}`;
 }
 
 export function positiveInt(v: string, what: string): number {
