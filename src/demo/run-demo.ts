@@ -106,7 +106,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   ${sluice} flags history clean_orders_version # every flag change, who and why
   ${sluice} runs                               # every run; run-show ID for steps, rows and hashes
   ${sluice} audit verify                       # checks the keyed audit chain and what it must record
-The data: ${ws.warehouse.location} (tables cleaned_orders, daily_revenue)`);
+  ${sluice} verify-data                        # every published partition against its output version
+The data (datasets cleaned_orders, daily_revenue), from any other process while Sluice works:
+  duckdb -init ${ws.warehouse.readerCatalog}`);
   return { root, partitions: partitions.length, failed, datasets, rollouts, verifiedAfterRollback: verified, candidatePublications, auditEntries: audit.entries };
 }
 

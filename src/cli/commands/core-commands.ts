@@ -176,7 +176,10 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
       await using ws = await openWorkspace(globals().project, globals().env);
       const rows = o.partition ? await ws.warehouse.publicationHistory(dataset, o.partition) : await ws.warehouse.currentPublications(dataset);
       if (rows.length === 0 && !pipelineOfDataset(ws.project, dataset)) throw new SluiceError('NOT_FOUND', `unknown dataset "${dataset}"`);
-      out({ json: rows, text: formatTable(rows.map((p) => ({ seq: p.seq, partition: p.partition, version: p.versionId, previous: p.previousVersionId ?? '', at: p.publishedAt, actor: p.actor, reason: p.reason }))) });
+      // What each row shows in the project's terms: the step version, or the blend of a canary.
+      const stepVersions = new Map<string, string>();
+      for (const id of new Set(rows.map((p) => p.versionId))) stepVersions.set(id, (await ws.warehouse.outputVersion(id))?.stepVersion ?? '(deleted by gc)');
+      out({ json: rows.map((p) => ({ ...p, stepVersion: stepVersions.get(p.versionId) })), text: formatTable(rows.map((p) => ({ seq: p.seq, partition: p.partition, shows: stepVersions.get(p.versionId) ?? '', version: p.versionId, previous: p.previousVersionId ?? '', at: p.publishedAt, actor: p.actor, reason: p.reason }))) });
     });
 
   program
