@@ -3,7 +3,7 @@
 // summary to bench/RESULTS.md (or --out FILE). Each bench measures its competitors side by side,
 // interleaved, and reports medians and ratios: on a shared 2-core machine absolute seconds are noisy.
 //   npx tsx bench/run-all.ts [--quick] [--only a,b] [--skip a,b] [--out FILE]
-// Bench names: overhead, validate, layout, quality, flags, slice, rollback, shadow.
+// Bench names: overhead, validate, reads (alias layout), quality, flags, slice, rollback, shadow, memory.
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
@@ -39,11 +39,10 @@ const BENCHES: readonly Bench[] = [
   {
     name: 'overhead',
     title: 'Sluice overhead: `sluice run` of the demo pipeline vs the same SQL run directly through DuckDB',
-    sizes: (q) => `${n(q ? 200_000 : 10_000_000)} source rows, 3 repetitions, each a fresh process`,
+    sizes: (q) => (q ? `${n(100_000)} source rows, 1 repetition, no warm-up` : `${n(10_000_000)} source rows, 5 repetitions after a warm-up`) + ', each run a fresh process',
     run: async (q) => {
-      const { runOverheadBench } = await import('./run-overhead.bench.ts');
-      const rows = await runOverheadBench({ rows: q ? 200_000 : 10_000_000, repeats: 3 });
-      return markdownTable(rows.map((r) => ({ what: r.what, seconds: f3(r.seconds), ratio: x2(r.ratio) }))) + '\nAim: ratio ≤ 1.10 at 10 million rows.\n';
+      const { runOverheadBench, formatOverheadBench } = await import('./run-overhead.bench.ts');
+      return formatOverheadBench(await runOverheadBench(q ? { rows: 100_000, repeats: 1, warmup: 0, compiled: false, log: progress } : { rows: 10_000_000, repeats: 5, warmup: 1, log: progress }));
     },
   },
   {
@@ -60,20 +59,12 @@ const BENCHES: readonly Bench[] = [
     },
   },
   {
-    name: 'layout',
-    title: 'Storage layout: reading a published dataset vs a plain table; publish cost of one partition',
-    sizes: (q) => (q ? '100 partitions x 3 versions x 2,000 rows' : '1,000 partitions x 3 versions x 10,000 rows') + '; publish of 10k / 100k / 1M-row partitions into a large and a 10-partition dataset',
+    name: 'reads',
+    title: 'Reads: a published dataset vs a plain table, in process and from another process, before and after compaction',
+    sizes: (q) => (q ? '30 partitions x 3 versions x 1,000 rows, 3 repetitions' : '1,000 partitions x 3 versions x 10,000 rows, 7 repetitions') + '; rollbacks of 10 partitions',
     run: async (q) => {
-      const { runLayoutBench } = await import('./publish-layout.bench.ts');
-      const r = await runLayoutBench(q ? { partitions: 100, rowsPerPartition: 2_000 } : { partitions: 1000, rowsPerPartition: 10_000 });
-      return (
-        markdownTable([
-          { table: 'plain table', seconds: f3(r.scan.plain), ratio: x2(1) },
-          { table: `sluice published dataset (${n(r.scan.partitions)} partitions x 3 versions)`, seconds: f3(r.scan.published), ratio: x2(r.scan.ratio) },
-        ]) +
-        '\nAim: ≤ 1.2x a plain table at 1,000 partitions.\n\n' +
-        markdownTable(r.publish.map((p) => ({ 'dataset partitions': n(p.datasetPartitions), 'partition rows': n(p.partitionRows), 'publish seconds (median of 5)': f3(p.seconds) })))
-      );
+      const { runReadsBench, formatReadsBench } = await import('./reads.bench.ts');
+      return formatReadsBench(await runReadsBench(q ? { partitions: 30, rowsPerPartition: 1_000, repeats: 3, log: progress } : { partitions: 1000, rowsPerPartition: 10_000, repeats: 7, log: progress }));
     },
   },
   {
@@ -113,20 +104,29 @@ const BENCHES: readonly Bench[] = [
   },
   {
     name: 'rollback',
-    title: 'Rollback: republishing baselines, against partitions and rows restored',
-    sizes: (q) => (q ? 'partitions 10, 100 x rows 10k, 50k (≤ 1M rows a case)' : 'partitions 10, 100, 1,000 x rows 10k … 10M (≤ 10M rows a case; 1 partition for 10M rows)') + ', 3 repetitions',
+    title: 'Rollback: republishing older versions, against rows per partition and partitions',
+    sizes: (q) => (q ? 'partitions 1, 10, 30 x rows 1k, 10k, 5 repetitions' : 'partitions 1, 10, 100, 1,000 x rows 10k, 100k, 1M, 10M (≤ 10M rows a case), 11 repetitions') + '; 10 partitions in a small and a large dataset, before and after compaction',
     run: async (q) => {
       const { runRollbackBench, formatRollbackBench } = await import('./rollback.bench.ts');
-      return formatRollbackBench(await runRollbackBench({ quick: q, repeats: 3, log: progress })) + '\nAim: ≤ 1 s per 10 million restored rows, growing with the rows restored only.\n';
+      return formatRollbackBench(await runRollbackBench({ quick: q, repeats: q ? 5 : 11, log: progress })) + '\nAim: flat in rows; 10 partitions x 1M rows ≤ 0.1 s.\n';
     },
   },
   {
     name: 'shadow',
     title: 'Shadow batch vs plain batch (computing twice plus diff)',
-    sizes: (q) => `one partition of ${n(q ? 1_000_000 : 10_000_000)} source rows, 3 repetitions`,
+    sizes: (q) => (q ? `one partition of ${n(100_000)} source rows, 1 repetition` : `one partition of ${n(10_000_000)} source rows, 3 repetitions`),
     run: async (q) => {
       const { runShadowBench, formatShadowBench } = await import('./shadow-cost.bench.ts');
-      return formatShadowBench(await runShadowBench({ rows: q ? 1_000_000 : 10_000_000, repeats: 3, log: progress }));
+      return formatShadowBench(await runShadowBench({ rows: q ? 100_000 : 10_000_000, repeats: q ? 1 : 3, log: progress }));
+    },
+  },
+  {
+    name: 'memory',
+    title: 'Memory: peak RSS of `sluice run` when the input is larger than the engine memory limit',
+    sizes: (q) => (q ? `${n(1_000_000)} source rows; memory_limit 64MB, spillable step only; 1 run a side` : `${n(10_000_000)} source rows; memory_limit 2GB (the demo's), 512MB, 256MB; 2 runs a side`),
+    run: async (q) => {
+      const { runMemoryBench, formatMemoryBench, memoryCases } = await import('./memory.bench.ts');
+      return formatMemoryBench(await runMemoryBench({ rows: q ? 1_000_000 : 10_000_000, cases: memoryCases(q), repeats: q ? 1 : 2, compiled: !q, log: progress }));
     },
   },
 ];
@@ -152,6 +152,8 @@ async function duckdbVersion(): Promise<string> {
 }
 
 export async function runAll(o: { quick: boolean; only?: readonly string[]; skip?: readonly string[]; out: string }): Promise<{ failed: string[] }> {
+  const alias = (xs?: readonly string[]): string[] | undefined => xs?.map((b) => (b === 'layout' ? 'reads' : b));
+  o = { ...o, only: alias(o.only), skip: alias(o.skip) };
   const unknown = [...(o.only ?? []), ...(o.skip ?? [])].filter((b) => !BENCHES.some((x) => x.name === b));
   if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(', ')} (benches: ${BENCHES.map((b) => b.name).join(', ')})`);
   const selected = BENCHES.filter((b) => (!o.only || o.only.includes(b.name)) && !(o.skip ?? []).includes(b.name));

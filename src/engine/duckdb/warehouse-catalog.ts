@@ -305,16 +305,24 @@ export class WarehouseCatalog {
     return Number(r?.['g'] ?? 0);
   }
 
-  /** Files named by consumer catalogs written at or after `since` (a reader may still attach them), and by the last one. */
+  /**
+   * Files named by consumer catalogs that were current at or after `since` (a reader may still
+   * attach them): the last one, and every one replaced (its successor written) at or after `since`
+   * — a catalog written long ago but replaced a moment ago was read until that moment.
+   */
   filesNamedSince(since: string): Set<string> {
-    const rows = this.db.prepare('SELECT files FROM consumer_catalogs WHERE written_at >= ? OR generation = (SELECT max(generation) FROM consumer_catalogs)').all(since) as Row[];
+    const rows = this.db.prepare(`SELECT files FROM consumer_catalogs c WHERE c.generation = (SELECT max(generation) FROM consumer_catalogs) OR ${REPLACED_AT} >= ?`).all(since) as Row[];
     return new Set(rows.flatMap((r) => JSON.parse(String(r['files'])) as string[]));
   }
 
+  /** Forgets consumer catalogs replaced before `before` (never the last one). */
   pruneGenerations(before: string): void {
-    this.db.prepare('DELETE FROM consumer_catalogs WHERE written_at < ? AND generation < (SELECT max(generation) FROM consumer_catalogs)').run(before);
+    this.db.prepare(`DELETE FROM consumer_catalogs AS c WHERE c.generation < (SELECT max(generation) FROM consumer_catalogs) AND ${REPLACED_AT} < ?`).run(before);
   }
 }
+
+/** When consumer catalog `c` was replaced: when the next generation was written. */
+const REPLACED_AT = '(SELECT n.written_at FROM consumer_catalogs n WHERE n.generation > c.generation ORDER BY n.generation LIMIT 1)';
 
 function toVersion(r: Row): StoredVersion {
   return {
