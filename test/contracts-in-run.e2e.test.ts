@@ -72,7 +72,7 @@ describe('contracts: a run whose output breaks its dataset contract is not publi
     writeV2(root, (t) => t.replace('{ name: channel, type: VARCHAR }', '{ name: channel, type: VARCHAR, nullable: false }\n  - { name: coupon, type: VARCHAR }'));
     const broken = sluice([...p, 'run', 'orders', '--partition', P1]);
     assert.equal(broken.code, 6, broken.stderr);
-    assert.match(broken.stderr, /^error: contracts\/cleaned_orders\/v2\.yaml: dataset cleaned_orders: .* breaks contract contracts\/cleaned_orders v2 \(1 violation\(s\)\)/);
+    assert.match(broken.stderr, /^error: contracts\/cleaned_orders\/v2\.yaml: dataset cleaned_orders: .* breaks contract contracts\/cleaned_orders v2 \(1 violation\(s\)\)/m);
     assert.match(broken.stderr, /column coupon \(VARCHAR\) is missing/);
     const json = sluice([...p, '--json', 'run', 'orders', '--partition', P1]);
     assert.equal((JSON.parse(json.stdout) as { error: { code: string; file: string } }).error.code, 'CONTRACT_BROKEN');
@@ -145,5 +145,22 @@ describe('profiles: every published output is profiled and judged against its hi
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /warning: could not profile cleaned_orders partition 2026-11-09 .*the publish stands/);
     assert.match(again.stdout, /published cleaned_orders 2026-11-09/);
+  });
+
+  test('profile: false on a dataset keeps no profile of it (and so no anomaly verdicts); the others are still profiled', async () => {
+    using tmp = tempDir();
+    const root = await smallProject(tmp.dir, { days: 1, ordersPerDay: 200 });
+    const file = join(root, 'pipelines/orders.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('    step: daily_revenue\n', '    step: daily_revenue\n    profile: false\n'));
+    const run = sluice(['--project', root, 'run', 'orders', '--partition', '2026-11-01']);
+    assert.equal(run.code, 0, run.stderr);
+    const db = new Database(join(root, '.sluice/sluice.db'), { readonly: true });
+    const counts = db.prepare(`SELECT dataset, count(*) AS n FROM profiles GROUP BY dataset ORDER BY dataset`).all();
+    db.close();
+    assert.deepEqual(counts, [{ dataset: 'cleaned_orders', n: 1 }]);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('profile: false', 'profile: sometimes'));
+    const bad = sluice(['--project', root, 'validate']);
+    assert.equal(bad.code, 3);
+    assert.match(bad.stderr, /pipelines\/orders\.yaml:\d+ datasets\.daily_revenue\.profile/);
   });
 });

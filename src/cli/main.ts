@@ -27,11 +27,10 @@ export interface GlobalOptions {
 /** Builds the `sluice` program. Commands return results; only `main` decides the exit code. */
 export function buildProgram(emit: (r: CommandResult, opts: GlobalOptions) => void): Command {
   const program = new Command('sluice')
-    .description('Run ETL pipelines and roll changes to them out progressively.')
+    .description(`Run ETL pipelines and roll changes to them out progressively. (sluice --version: ${packageVersion()})`)
     .addOption(new Option('--project <dir>', 'project folder').default('.'))
     .addOption(new Option('--env <name>', 'environment (default: the project\'s default_environment)'))
     .option('--json', 'print machine-readable JSON', false)
-    .version(packageVersion(), '-V, --version', 'print the version of sluice')
     .showHelpAfterError()
     .configureHelp({ showGlobalOptions: true })
     .exitOverride();
@@ -45,6 +44,11 @@ export function buildProgram(emit: (r: CommandResult, opts: GlobalOptions) => vo
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // `sluice --version` alone: a root --version option would take `republish --version ID` from its command.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   let exitCode = 0;
   let json = argv.includes('--json');
   const program = buildProgram((r, opts) => {

@@ -283,7 +283,7 @@ interface PipelineFile {
   name: string;
   sources?: Record<string, { format?: 'csv' | 'parquet' | 'json'; path?: string; table?: string; partition_column?: string; hive?: boolean; partitioned?: boolean; columns?: Record<string, string> }>;
   steps: Record<string, { default_version?: string; slice_key?: string; key_local?: boolean; versions: Record<string, { sql: string; settings?: Record<string, unknown> }> }>;
-  datasets?: Record<string, { step: string; partition_column: string; primary_key?: string[]; event_time?: string; checks?: unknown[]; contract?: string }>;
+  datasets?: Record<string, { step: string; partition_column: string; primary_key?: string[]; event_time?: string; checks?: unknown[]; contract?: string; profile?: boolean }>;
 }
 
 function readYaml(root: string, rel: string, problems: Problem[]): YamlSource | undefined {
@@ -432,6 +432,7 @@ function loadPipeline(root: string, rel: string, problems: Problem[]): PipelineD
       eventTime: d.event_time,
       checks: checks.ok ? checks.checks : [],
       contract: d.contract,
+      profile: d.profile ?? true,
     });
   }
   if (Object.keys(raw.datasets ?? {}).length === 0) problems.push(src.problem('datasets', 'a pipeline publishes at least one dataset'));

@@ -69,6 +69,8 @@ export interface Dataset {
   /** Checks run on every output before it is published (write, audit, publish). */
   readonly checks: readonly Check[];
   readonly contract?: string;
+  /** Profile every published output (and flag anomalies against the history); `profile: false` turns it off. */
+  readonly profile: boolean;
 }
 
 export interface Pipeline {

@@ -119,6 +119,7 @@ const datasetSchema = {
     event_time: name,
     checks: { type: 'array' },
     contract: { type: 'string' },
+    profile: { type: 'boolean', description: 'profile every published output and judge it against the history (anomalies); default true' },
   },
 } as const;
 

@@ -259,7 +259,7 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
     for (const dataset of pipeline.datasets.values()) {
       const out = outcomes.find((o) => o.step === dataset.step)?.output;
       if (!out || !publications.some((p) => p.dataset === dataset.name)) continue;
-      await afterPublish(deps, dataset, out, run.id, req.environment).catch((e: unknown) => deps.log?.(`run ${run.id}: profiling ${dataset.name} failed: ${messageOf(e)}`));
+      if (dataset.profile) await afterPublish(deps, dataset, out, run.id, req.environment).catch((e: unknown) => deps.log?.(`run ${run.id}: profiling ${dataset.name} failed: ${messageOf(e)}`));
     }
     deps.metrics?.runs.inc({ pipeline: pipeline.name, environment: req.environment, status: 'succeeded' });
     for (const f of freshness) if (f.newest) deps.metrics?.freshness.set({ dataset: f.dataset, environment: req.environment }, Date.parse(f.newest) / 1000);
