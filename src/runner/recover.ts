@@ -63,7 +63,12 @@ export async function recover(deps: RecoverDeps): Promise<Recovery[]> {
     if (a.pendingLease && !gone(a.pendingLease.owner, a.pendingLease.until)) continue;
     await deps.rollouts.finishPending(a.id);
     await deps.audit.append({ actor: 'sluice', action: 'recovery.rollout', target: `rollout/${a.name}`, reason: `carried out ${a.pending.length} pending action(s) of ${a.id} left by a process that stopped`, details: { attempt: a.id, actions: a.pending.map((p) => p.kind) } }, deps.clock.now());
-    out.push({ what: `rollout ${a.id}`, outcome: `carried out ${a.pending.map((p) => p.kind).join(', ')}` });
+    // The partitions the interrupted actions may have touched: everything the rollout published, per environment.
+    const damaged: string[] = [];
+    for (const env of new Set(a.state.published.map((p) => p.environment))) {
+      damaged.push(...(await checkTouched(deps, env, a.state.published.filter((p) => p.environment === env))));
+    }
+    out.push({ what: `rollout ${a.id}`, outcome: `carried out ${a.pending.map((p) => p.kind).join(', ')}${damaged.length ? `; CORRUPT: ${damaged.join('; ')}` : ''}` });
   }
   for (const i of await deps.store.intents.list()) {
     if (!gone(i.owner, i.leaseUntil)) continue;
@@ -180,7 +185,8 @@ async function recoverIntent(deps: RecoverDeps, i: Awaited<ReturnType<MetadataSt
       await deps.audit.append({ actor: 'sluice', action: 'recovery.republish', target: `dataset/${dataset}/${String(i.payload['partition'])}`, reason: pubs.length ? `the republish was done; ${n} audit entr(ies) written` : 'the republish was not done; nothing changed', details: { intent: i.id } }, now);
       await tx.intents.close(i.id);
     });
-    return { what: `republish ${dataset} ${String(i.payload['partition'])}`, outcome: pubs.length ? 'done before the process stopped; audited now' : 'not done; closed' };
+    const damaged = await checkTouched(deps, i.environment, [{ dataset, partition: String(i.payload['partition']) }]);
+    return { what: `republish ${dataset} ${String(i.payload['partition'])}`, outcome: `${pubs.length ? 'done before the process stopped; audited now' : 'not done; closed'}${damaged.length ? `; CORRUPT: ${damaged.join('; ')}` : ''}` };
   }
   if (i.kind === 'gc') {
     // Deletions already marked in the warehouse catalog are finished; a second pass of the same policy deletes nothing held.
