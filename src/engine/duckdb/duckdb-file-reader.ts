@@ -32,7 +32,9 @@ export function checkCsvHeaders(source: FileSourceT, files: readonly string[]): 
     const missing = declared.filter((c) => !header.includes(c));
     const extra = header.filter((c) => !declared.includes(c));
     if (missing.length || extra.length || header.join(',') !== declared.join(',')) {
-      const parts = [missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `unexpected ${extra.join(', ')}` : '', !missing.length && !extra.length ? `order is ${header.join(', ')}` : ''].filter(Boolean);
+      // A partition column that lives in folder names (day=2026-10-01/) is read from there with `hive: true`.
+      const inFolders = !source.hive && missing.length === 1 && missing[0] === source.partitionColumn && file.includes(`/${source.partitionColumn}=`);
+      const parts = [missing.length ? `missing ${missing.join(', ')}${inFolders ? ` (it is in the folder names: set hive: true on the source, and leave ${source.partitionColumn} out of its columns)` : ''}` : '', extra.length ? `unexpected ${extra.join(', ')}` : '', !missing.length && !extra.length ? `order is ${header.join(', ')}` : ''].filter(Boolean);
       throw new SluiceError('DATA_INVALID', `source ${source.name}: ${file}: columns do not match the declared ones (${declared.join(', ')}): ${parts.join('; ')}`, { file, line: 1, field: `sources.${source.name}.columns` });
     }
   }
