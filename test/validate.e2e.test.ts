@@ -98,4 +98,16 @@ describe('validate is the whole check', () => {
     assert.equal(r.code, 3);
     assert.match(r.stderr, /steps\/clean_orders\/v1\.sql:\d+ .*countryy/);
   });
+
+  test('a CSV whose header is not the declared columns is refused by validate, naming the source, the file and what differs (as the run would)', async () => {
+    using tmp = tempDir();
+    const root = await smallProject(tmp.dir, { days: 2, ordersPerDay: 50 });
+    const csv = join(root, 'data/orders/order_date=2026-11-02/data_0.csv');
+    writeFileSync(csv, readFileSync(csv, 'utf8').replace(/^order_id,/, 'id,'));
+    const before = state(root);
+    const r = sluice(root, ['validate']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /pipelines\/orders\.yaml:\d+ sources\.raw_orders\.columns: source raw_orders: \S*order_date=2026-11-02\/data_0\.csv: columns do not match the declared ones .*missing order_id; unexpected id/);
+    assert.equal(state(root), before, 'nothing written');
+  });
 });

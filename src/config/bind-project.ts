@@ -61,6 +61,10 @@ async function bindSteps(pipeline: Pipeline, root: string, scope: BindScope, pro
   const unbound = new Set<string>();
   for (const source of pipeline.sources.values()) {
     let columns: readonly ColumnInfo[] | undefined = source.columns ? Object.entries(source.columns).map(([name, type]) => ({ name, type })) : undefined;
+    if (source.kind === 'files') {
+      const badFiles = await scope.checkSourceFiles(source, root).catch((e: unknown) => `cannot read ${source.path}: ${firstLine(e)}`);
+      if (badFiles) problems.push(problemAt(pipeline, `sources.${source.name}.columns`, badFiles));
+    }
     // Hive folders add the partition column, typed by the engine: read it from a file with the declared columns.
     if (source.kind === 'files' && (!columns || source.hive)) {
       try {

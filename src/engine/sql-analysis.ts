@@ -59,6 +59,8 @@ export interface BindScope extends AsyncDisposable {
   declare(name: string, columns: readonly ColumnInfo[]): Promise<void>;
   /** The columns of a file source, from one of its files' header or schema (no data read); undefined when no file matches yet. */
   sourceColumns(source: FileSource, projectRoot: string): Promise<ColumnInfo[] | undefined>;
+  /** What a run would refuse in a file source's files before reading a row (e.g. a CSV header that is not the declared columns); undefined when they are fine. */
+  checkSourceFiles(source: FileSource, projectRoot: string): Promise<string | undefined>;
   bind(sql: string): Promise<SqlBinding>;
   close(): Promise<void>;
 }

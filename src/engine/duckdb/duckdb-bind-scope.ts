@@ -6,7 +6,7 @@ import type { FileSource } from '../source.ts';
 import { quoteIdent, quoteLiteral } from '../sql.ts';
 import type { ColumnInfo } from '../warehouse.ts';
 import type { DuckDBEngine, DuckDBSession } from './duckdb-engine.ts';
-import { fileReader } from './duckdb-file-reader.ts';
+import { checkCsvHeaders, fileReader } from './duckdb-file-reader.ts';
 
 let scopes = 0;
 
@@ -52,6 +52,18 @@ export class DuckDBBindScope implements BindScope {
     const columns = rows.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
     this.headers.set(key, columns);
     return columns;
+  }
+
+  async checkSourceFiles(source: FileSource, projectRoot: string): Promise<string | undefined> {
+    if (source.format !== 'csv' || !source.columns) return undefined;
+    const pattern = isAbsolute(source.path) ? source.path : join(projectRoot, source.path);
+    const files = (await this.conn.query(`SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file`)).map((r) => String(r['file']));
+    try {
+      checkCsvHeaders(source, files);
+      return undefined;
+    } catch (e) {
+      return messageOf(e);
+    }
   }
 
   async bind(sql: string): Promise<SqlBinding> {
