@@ -109,5 +109,10 @@ describe('validate is the whole check', () => {
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /pipelines\/orders\.yaml:\d+ sources\.raw_orders\.columns: source raw_orders: \S*order_date=2026-11-02\/data_0\.csv: columns do not match the declared ones .*missing order_id; unexpected id/);
     assert.equal(state(root), before, 'nothing written');
+    // A run checks only its own partition's files: the bad file of 2026-11-02 does not block 2026-11-01.
+    assert.equal(sluice(root, ['run', 'orders', '--partition', '2026-11-01']).code, 0);
+    const other = sluice(root, ['run', 'orders', '--partition', '2026-11-02']);
+    assert.equal(other.code, 5, other.stderr);
+    assert.match(other.stderr, /order_date=2026-11-02\/data_0\.csv: columns do not match the declared ones/);
   });
 });

@@ -7,6 +7,8 @@ export interface AppLoadOptions {
   readonly bind?: boolean;
   /** And every rollout plan in rollouts/ (validate). */
   readonly plans?: boolean;
+  /** And every file of every file source, as a run would check its partition's (validate). */
+  readonly files?: boolean;
 }
 
 /**
@@ -14,7 +16,7 @@ export interface AppLoadOptions {
  * (sluice.yaml's, or SLUICE_WAREHOUSE_URL's): every command that runs or checks steps loads here.
  */
 export function loadProject(dir: string, o: AppLoadOptions = {}): Promise<LoadResult> {
-  return loadWithAnalyzer(dir, { analyzerFor: analyzerFor(), ...(o.bind ? { bind: true } : {}), ...(o.plans ? { plans: true } : {}) });
+  return loadWithAnalyzer(dir, { analyzerFor: analyzerFor(), ...(o.bind ? { bind: true } : {}), ...(o.plans ? { plans: true } : {}), ...(o.files ? { files: true } : {}) });
 }
 
 export function loadProjectOrThrow(dir: string, o: AppLoadOptions = {}): Promise<Project> {

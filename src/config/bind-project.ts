@@ -28,13 +28,13 @@ const CHECK_TABLE = 'sluice_checked_output';
  * column, primary key, event time, slice key, and each check's columns, types and regular
  * expressions; custom SQL checks must be one SELECT over `{table}` and the project's datasets.
  */
-export async function bindProject(pipelines: ReadonlyMap<string, Pipeline>, root: string, analyzer: SqlAnalyzer, problemAt: PipelineProblemAt, refused: ReadonlySet<string> = new Set()): Promise<BindReport> {
+export async function bindProject(pipelines: ReadonlyMap<string, Pipeline>, root: string, analyzer: SqlAnalyzer, problemAt: PipelineProblemAt, refused: ReadonlySet<string> = new Set(), checkFiles = false): Promise<BindReport> {
   const problems: Problem[] = [];
   const notes: string[] = [];
   const datasetNames = new Set([...pipelines.values()].flatMap((p) => [...p.datasets.keys()]).map((n) => n.toLowerCase()));
   for (const pipeline of pipelines.values()) {
     await using scope = await analyzer.openBindScope();
-    const outputs = await bindSteps(pipeline, root, scope, problemAt, problems, notes, refused);
+    const outputs = await bindSteps(pipeline, root, scope, problemAt, problems, notes, refused, checkFiles);
     // Datasets are readable by custom SQL checks under their own names, with their step's columns.
     for (const d of pipeline.datasets.values()) {
       const cols = outputs.declared.get(d.step);
@@ -57,11 +57,11 @@ interface BoundSteps {
 }
 
 /** Binds every version of every step in order; each step's output is declared for the steps after it. */
-async function bindSteps(pipeline: Pipeline, root: string, scope: BindScope, problemAt: PipelineProblemAt, problems: Problem[], notes: string[], refused: ReadonlySet<string>): Promise<BoundSteps> {
+async function bindSteps(pipeline: Pipeline, root: string, scope: BindScope, problemAt: PipelineProblemAt, problems: Problem[], notes: string[], refused: ReadonlySet<string>, checkFiles: boolean): Promise<BoundSteps> {
   const unbound = new Set<string>();
   for (const source of pipeline.sources.values()) {
     let columns: readonly ColumnInfo[] | undefined = source.columns ? Object.entries(source.columns).map(([name, type]) => ({ name, type })) : undefined;
-    if (source.kind === 'files') {
+    if (checkFiles && source.kind === 'files') {
       const badFiles = await scope.checkSourceFiles(source, root).catch((e: unknown) => `cannot read ${source.path}: ${firstLine(e)}`);
       if (badFiles) problems.push(problemAt(pipeline, `sources.${source.name}.columns`, badFiles));
     }

@@ -42,6 +42,12 @@ export interface LoadOptions {
   readonly bind?: boolean;
   /** Also parse every plan in rollouts/ (validate; a command that starts one plan checks only that one). */
   readonly plans?: boolean;
+  /**
+   * Also check every file of every file source as a run would before reading a row (CSV headers
+   * against the declared columns): validate. A run checks only its partition's files, so one bad
+   * partition never blocks the others.
+   */
+  readonly files?: boolean;
 }
 
 /** Reads and checks sluice.yaml only (no pipelines, flags or SQL). */
@@ -118,7 +124,7 @@ export async function loadProject(dir: string, options: LoadOptions): Promise<Lo
         const sources = new Map(drafts.map((d) => [d.name, d.src]));
         const problemAt = (p: Pipeline, field: string, message: string): Problem => sources.get(p.name)?.problem(field, message) ?? { file: p.file, field, message };
         const refused = new Set(problems.flatMap((p) => (p.file ? [p.file] : [])));
-        const bound = await bindProject(pipelines, root, analyzer, problemAt, refused);
+        const bound = await bindProject(pipelines, root, analyzer, problemAt, refused, options.files === true);
         problems.push(...bound.problems);
         notes.push(...bound.notes);
       }

@@ -55,7 +55,7 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .command('validate')
     .description('check the whole project without running or writing anything: every file, step SQL bound against its inputs, checks, contracts, flags and rollout plans; every problem with file, line and field')
     .action(async () => {
-      const r = await loadProject(globals().project, { bind: true, plans: true });
+      const r = await loadProject(globals().project, { bind: true, plans: true, files: true });
       if (!r.ok) throw configError(r.problems);
       const p = r.project;
       const pipelines = [...p.pipelines.values()].map((x) => ({ pipeline: x.name, file: x.file, steps: x.steps.map((s) => s.name).join(' -> '), datasets: [...x.datasets.keys()].join(', ') }));
