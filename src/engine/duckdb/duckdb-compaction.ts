@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { crashPoint } from '../../util/crash-point.ts';
-import { quoteIdent } from '../sql.ts';
+import { SluiceError } from '../../util/errors.ts';
+import { quoteIdent, quoteLiteral } from '../sql.ts';
 import type { CompactionReport } from '../warehouse.ts';
 import { fingerprintOf, fingerprintSql, writeDataFile } from './data-files.ts';
 import { datasetRelation } from './dataset-relation.ts';
@@ -57,7 +58,7 @@ export async function compactDatasets(w: DuckDBWarehouse, db: DuckDBEngine, poli
       const served = s.partitions.filter((p) => relation.servedBy.get(p.partition)?.segment === s.id);
       const excluded = s.partitions.filter((p) => relation.servedBy.get(p.partition)?.segment !== s.id);
       const type = d.columns.find((c) => c.name === d.partitionColumn)?.type ?? 'VARCHAR';
-      branches.push(`SELECT * FROM ${quoteIdent(s.alias)}.data${excluded.length ? ` WHERE ${col} NOT IN (${excluded.map((p) => `CAST('${p.partition.replaceAll("'", "''")}' AS ${type})`).join(', ')})` : ''}`);
+      branches.push(`SELECT * FROM ${quoteIdent(s.alias)}.data${excluded.length ? ` WHERE ${col} NOT IN (${excluded.map((p) => `CAST(${quoteLiteral(p.partition)} AS ${type})`).join(', ')})` : ''}`);
       partitions.push(...served);
     }
     for (const [partition, x] of overlayParts) {
@@ -75,12 +76,12 @@ export async function compactDatasets(w: DuckDBWarehouse, db: DuckDBEngine, poli
     try {
       const written = await writeDataFile(conn, join(w.folder, file), sql, { crashPrefix: 'compaction' });
       // Every partition of the new file must be exactly the version it stands for.
-      await conn.exec(`ATTACH ${`'${join(w.folder, file).replaceAll("'", "''")}'`} AS ${quoteIdent(alias)} (READ_ONLY)`);
+      await conn.exec(`ATTACH ${quoteLiteral(join(w.folder, file))} AS ${quoteIdent(alias)} (READ_ONLY)`);
       try {
         for (const p of partitions) {
           const type = d.columns.find((c) => c.name === d.partitionColumn)?.type ?? 'VARCHAR';
-          const got = fingerprintOf((await conn.query(fingerprintSql(`${quoteIdent(alias)}.data`, d.columns, `${col} = CAST('${p.partition.replaceAll("'", "''")}' AS ${type})`)))[0]);
-          if (got.fingerprint !== p.fingerprint) throw new Error(`compaction of ${d.name}: partition ${p.partition} in the new segment does not match version ${p.versionId} (${got.fingerprint} vs ${p.fingerprint})`);
+          const got = fingerprintOf((await conn.query(fingerprintSql(`${quoteIdent(alias)}.data`, d.columns, `${col} = CAST(${quoteLiteral(p.partition)} AS ${type})`)))[0]);
+          if (got.fingerprint !== p.fingerprint) throw new SluiceError('CORRUPT', `compaction of ${d.name}: partition ${p.partition} in the new segment ${file} does not match version ${p.versionId} (${got.fingerprint} vs ${p.fingerprint}); the segment is not used`, { file: join(w.folder, file) });
         }
       } finally {
         await conn.exec(`DETACH ${quoteIdent(alias)}`);

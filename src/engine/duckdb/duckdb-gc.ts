@@ -25,7 +25,9 @@ export async function collectGarbage(w: DuckDBWarehouse, plan: GcPlan): Promise<
   const byPartition = new Map<string, typeof versions>();
   for (const v of versions) {
     const k = `${v.step}\0${v.partition}`;
-    byPartition.set(k, [...(byPartition.get(k) ?? []), v]);
+    const list = byPartition.get(k) ?? [];
+    list.push(v);
+    byPartition.set(k, list);
   }
   for (const list of byPartition.values()) {
     for (const v of [...list].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1)).slice(0, policy.keepVersions)) hold(v.id, `among the newest ${policy.keepVersions} of ${v.step} ${v.partition}`);
@@ -47,7 +49,8 @@ export async function collectGarbage(w: DuckDBWarehouse, plan: GcPlan): Promise<
     }
     candidates.push({ kind: 'version', id: v.id, rows: v.rowCount, bytes: existsSync(file) ? statSync(file).size : 0 });
   }
-  const segments = w.catalog.segments(undefined, { includeRetired: true }).filter((s) => s.retiredAt !== null && !named.has(s.file));
+  const allSegments = w.catalog.segments(undefined, { includeRetired: true });
+  const segments = allSegments.filter((s) => s.retiredAt !== null && !named.has(s.file));
   const segmentItems: GcItem[] = [];
   for (const s of segments) {
     const file = join(w.folder, s.file);
@@ -55,7 +58,7 @@ export async function collectGarbage(w: DuckDBWarehouse, plan: GcPlan): Promise<
     segmentItems.push({ kind: 'segment', id: s.id, rows: s.rowCount, bytes: existsSync(file) ? statSync(file).size : 0 });
   }
   // Stray files: not a live version or segment, and old enough that no write is still making them.
-  const live = new Set([...versions.map((v) => v.file), ...w.catalog.segments(undefined, { includeRetired: true }).map((s) => s.file)]);
+  const live = new Set([...versions.map((v) => v.file), ...allSegments.map((s) => s.file)]);
   const deletedFiles = new Set(w.catalog.versions({ includeDeleted: true }).filter((v) => v.deletedAt !== null).map((v) => v.file));
   const strays: GcItem[] = [];
   for (const sub of ['versions', 'segments']) {

@@ -22,6 +22,7 @@ export async function verifyData(w: DuckDBWarehouse, o: { datasets?: readonly st
     if (!relation) continue;
     const type = d.columns.find((c) => c.name === d.partitionColumn)?.type ?? 'VARCHAR';
     const inPartition = (p: string): string => `${quoteIdent(d.partitionColumn)} = CAST(${quoteLiteral(p)} AS ${type})`;
+    const segmentsById = new Map(w.catalog.segments(d.name).map((s) => [s.id, s]));
     for (const [partition, served] of relation.servedBy) {
       if (wanted && !wanted.includes(partition)) continue;
       const v = w.catalog.version(served.versionId, { includeDeleted: true });
@@ -32,7 +33,7 @@ export async function verifyData(w: DuckDBWarehouse, o: { datasets?: readonly st
         return fingerprintOf((await w.query(fingerprintSql(`${quoteIdent(v.alias)}.data`, v.columns)))[0]);
       };
       if (served.segment) {
-        const segment = w.catalog.segments(d.name).find((s) => s.id === served.segment);
+        const segment = segmentsById.get(served.segment);
         const found = segment ? fingerprintOf((await w.query(fingerprintSql(`${quoteIdent(segment.alias)}.data`, d.columns, inPartition(partition))))[0]) : { rows: 0, fingerprint: '0:0:0' };
         if (found.fingerprint === expected.fingerprint) {
           out.push({ dataset: d.name, partition, versionId: v.id, ok: true, expected, found, servedBy: `segment ${served.segment}`, repaired: false });

@@ -160,7 +160,7 @@ export class DuckDBWarehouse implements Warehouse {
       for (const item of items) {
         const v = versions.get(item.versionId);
         if (!v) throw new SluiceError('NOT_FOUND', `no output version ${item.versionId}`, { field: 'version' });
-        if (v.partition !== item.partition) throw new SluiceError('USAGE', `output version ${item.versionId} holds partition ${v.partition}, not ${item.partition}`);
+        if (v.partition !== item.partition) throw new SluiceError('USAGE', `output version ${item.versionId} holds partition ${v.partition}, not ${item.partition}`, { field: 'partition' });
         if (!existsSync(join(this.folder, v.file))) throw new SluiceError('CORRUPT', `the data file of output version ${v.id} (${v.file}) is missing`, { file: join(this.folder, v.file) });
       }
       const at = meta.at.toISOString();

@@ -155,13 +155,9 @@ export class WarehouseCatalog {
   }
 
   versionsByIds(ids: readonly string[]): Map<string, StoredVersion> {
-    const out = new Map<string, StoredVersion>();
-    const stmt = this.db.prepare('SELECT * FROM output_versions WHERE id = ? AND deleted_at IS NULL');
-    for (const id of new Set(ids)) {
-      const r = stmt.get(id) as Row | undefined;
-      if (r) out.set(id, toVersion(r));
-    }
-    return out;
+    // One query whatever the count: the ids travel as a JSON array (refreshViews asks for every published version).
+    const rows = this.db.prepare('SELECT * FROM output_versions WHERE deleted_at IS NULL AND id IN (SELECT value FROM json_each(?))').all(JSON.stringify([...new Set(ids)])) as Row[];
+    return new Map(rows.map((r) => [String(r['id']), toVersion(r)]));
   }
 
   versionByAlias(alias: string): StoredVersion | undefined {
@@ -201,7 +197,7 @@ export class WarehouseCatalog {
 
   /** dataset -> partition -> version id, for the given datasets (all when omitted). */
   pointers(datasets?: readonly string[]): Map<string, Map<string, string>> {
-    const rows = (datasets ? datasets.flatMap((d) => this.db.prepare('SELECT * FROM publications WHERE dataset = ?').all(d) as Row[]) : (this.db.prepare('SELECT * FROM publications').all() as Row[]));
+    const rows = (datasets ? this.db.prepare('SELECT * FROM publications WHERE dataset IN (SELECT value FROM json_each(?))').all(JSON.stringify(datasets)) : this.db.prepare('SELECT * FROM publications').all()) as Row[];
     const out = new Map<string, Map<string, string>>();
     for (const r of rows) {
       const d = String(r['dataset']);
@@ -238,11 +234,6 @@ export class WarehouseCatalog {
     return rows.map(toPublication);
   }
 
-  /** Every version id the publication log ever named (held by nothing, but a rollback may want them back). */
-  everPublished(): Set<string> {
-    return new Set((this.db.prepare('SELECT DISTINCT version_id FROM publication_log').all() as Row[]).map((r) => String(r['version_id'])));
-  }
-
   // ---- segments -----------------------------------------------------------------------------
 
   addSegment(s: Omit<StoredSegment, 'retiredAt'>): void {
@@ -251,11 +242,19 @@ export class WarehouseCatalog {
     for (const x of s.partitions) p.run(s.id, x.partition, x.versionId, x.rowCount, x.fingerprint);
   }
 
-  /** Live (not retired) segments of a dataset, oldest first, with their partitions. */
-  segments(dataset?: string, o: { includeRetired?: boolean } = {}): StoredSegment[] {
-    const where = [...(dataset !== undefined ? ['dataset = ?'] : []), ...(o.includeRetired ? [] : ['retired_at IS NULL'])];
-    const rows = this.db.prepare(`SELECT * FROM segments${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`).all(...(dataset !== undefined ? [dataset] : [])) as Row[];
-    const parts = this.db.prepare('SELECT * FROM segment_partitions WHERE segment_id = ? ORDER BY partition');
+  /** Live (not retired) segments of a dataset (or with one alias), oldest first, with their partitions: two queries. */
+  segments(dataset?: string, o: { includeRetired?: boolean; alias?: string } = {}): StoredSegment[] {
+    const where = [...(dataset !== undefined ? ['dataset = ?'] : []), ...(o.alias !== undefined ? ['alias = ?'] : []), ...(o.includeRetired ? [] : ['retired_at IS NULL'])];
+    const args = [...(dataset !== undefined ? [dataset] : []), ...(o.alias !== undefined ? [o.alias] : [])];
+    const cond = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+    const rows = this.db.prepare(`SELECT * FROM segments${cond} ORDER BY created_at, id`).all(...args) as Row[];
+    const parts = new Map<string, SegmentPartition[]>();
+    for (const p of this.db.prepare(`SELECT * FROM segment_partitions WHERE segment_id IN (SELECT id FROM segments${cond}) ORDER BY partition`).all(...args) as Row[]) {
+      const id = String(p['segment_id']);
+      const list = parts.get(id) ?? [];
+      list.push({ partition: String(p['partition']), versionId: String(p['version_id']), rowCount: Number(p['row_count']), fingerprint: String(p['fingerprint']) });
+      parts.set(id, list);
+    }
     return rows.map((r) => ({
       id: String(r['id']),
       dataset: String(r['dataset']),
@@ -266,12 +265,12 @@ export class WarehouseCatalog {
       bytes: Number(r['bytes']),
       createdAt: String(r['created_at']),
       retiredAt: r['retired_at'] === null ? null : String(r['retired_at']),
-      partitions: (parts.all(String(r['id'])) as Row[]).map((p) => ({ partition: String(p['partition']), versionId: String(p['version_id']), rowCount: Number(p['row_count']), fingerprint: String(p['fingerprint']) })),
+      partitions: parts.get(String(r['id'])) ?? [],
     }));
   }
 
   segmentByAlias(alias: string): StoredSegment | undefined {
-    return this.segments(undefined, { includeRetired: true }).find((s) => s.alias === alias);
+    return this.segments(undefined, { includeRetired: true, alias })[0];
   }
 
   retireSegments(ids: readonly string[], at: string): void {
@@ -279,7 +278,6 @@ export class WarehouseCatalog {
     for (const id of ids) stmt.run(at, id);
   }
 
-  /** A segment no longer serves a partition (its rows there were found wrong); the version file serves it instead. */
   /**
    * The segment no longer serves this partition (its rows there are damaged). The row stays, under
    * a version id no pointer names, so the segment's branch keeps excluding the partition's rows.
@@ -298,11 +296,6 @@ export class WarehouseCatalog {
   nextGeneration(files: readonly string[], at: string): number {
     const r = this.db.prepare('INSERT INTO consumer_catalogs (written_at, files) VALUES (?, ?)').run(at, JSON.stringify(files));
     return Number(r.lastInsertRowid);
-  }
-
-  lastGeneration(): number {
-    const r = this.db.prepare('SELECT max(generation) AS g FROM consumer_catalogs').get() as Row | undefined;
-    return Number(r?.['g'] ?? 0);
   }
 
   /**
