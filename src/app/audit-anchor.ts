@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import * as v from 'valibot';
 import type { AuditCheckpoint } from '../governance/audit-chain.ts';
 import type { AuditAnchor } from '../governance/audit-trail.ts';
-import { SluiceError, messageOf } from '../util/errors.ts';
+import { SluiceError, configError, messageOf } from '../util/errors.ts';
 import { loadProjectSettings } from '../config/load-project.ts';
 import { describeStore, effectiveSettings } from './adapters.ts';
 
@@ -95,7 +95,7 @@ export function fileAuditAnchor(storeDescription: string, env: NodeJS.ProcessEnv
  */
 export function ensureProjectAuditKey(projectDir: string): { keyLocation: string; created: boolean } {
   const r = loadProjectSettings(projectDir);
-  if (!r.ok) throw new SluiceError('CONFIG_INVALID', r.problems.map((p) => `${p.file ?? ''}: ${p.message}`).join('\n'));
+  if (!r.ok) throw configError(r.problems);
   const anchor = fileAuditAnchor(describeStore(r.settings, effectiveSettings(r.settings).store));
   const created = anchor.key() === undefined;
   anchor.ensureKey();

@@ -1,4 +1,5 @@
 import type { Project } from '../config/project-model.ts';
+import { verifyAndAudit } from './verify-data.ts';
 import type { Publication, Warehouse } from '../engine/warehouse.ts';
 import type { AuditTrail } from '../governance/audit-trail.ts';
 import type { Publication as RolloutPublication } from '../rollout/rollout-state.ts';
@@ -155,11 +156,7 @@ async function checkTouched(deps: RecoverDeps, environment: string, pubs: readon
   if (pubs.length === 0) return [];
   const partitions = new Map<string, string[]>();
   for (const p of pubs) partitions.set(p.dataset, [...(partitions.get(p.dataset) ?? []), p.partition]);
-  const w = await deps.warehouseFor(environment);
-  const bad = (await w.verifyData({ partitions, repair: true })).filter((v) => !v.ok);
-  for (const v of bad) {
-    await deps.audit.append({ actor: 'sluice', action: v.repaired ? 'data.repaired' : 'data.corrupt', target: `dataset/${v.dataset}/${v.partition}`, reason: v.problem ?? 'does not match its output version', details: { environment, version: v.versionId, expected: v.expected, found: v.found, servedBy: v.servedBy } }, deps.clock.now());
-  }
+  const { bad } = await verifyAndAudit(deps, await deps.warehouseFor(environment), environment, 'sluice', { partitions, repair: true });
   return bad.map((v) => `${v.dataset} ${v.partition}: ${v.problem ?? 'mismatch'}`);
 }
 

@@ -215,7 +215,8 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
       const t = o.target;
       // A bare name finds the entries of that rollout, flag, dataset (any partition) or run, whatever the kind.
       const about = (target: string): boolean => t === undefined || target === t || (!t.includes('/') && (target.split('/')[1] === t || target.slice(target.indexOf('/') + 1).startsWith(`${t}#`)));
-      const all = await ws.store.audit.list();
+      // An exact target is filtered by the store; a bare name needs every entry.
+      const all = await ws.store.audit.list(t?.includes('/') ? { target: t } : {});
       const matching = all.filter((e) => about(e.target));
       const entries = limit === undefined ? matching : matching.slice(-limit);
       const more = matching.length - entries.length;

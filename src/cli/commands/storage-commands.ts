@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
+import type { Project } from '../../config/project-model.ts';
 import type { Command } from 'commander';
 import { currentActor, openWorkspace } from '../../app/open-workspace.ts';
 import { collectGarbage } from '../../runner/collect-garbage.ts';
+import { verifyAndAudit } from '../../runner/verify-data.ts';
 import { pipelineOfDataset } from '../../runner/dataset-graph.ts';
 import { SluiceError } from '../../util/errors.ts';
 import { formatTable } from '../../util/format-table.ts';
@@ -24,12 +26,8 @@ export function registerStorageCommands(program: Command, emit: Emit): void {
     .description(`check every published partition against its output version (row count and order-free fingerprint); exit ${EXIT_CODES.CORRUPT} naming each one that does not match`)
     .action(async (o: { dataset?: string[]; repair?: boolean }) => {
       await using ws = await openWorkspace(globals().project, globals().env, { recover: true });
-      for (const d of o.dataset ?? []) if (!pipelineOfDataset(ws.project, d)) throw new SluiceError('NOT_FOUND', `unknown dataset "${d}"`, { field: '--dataset' });
-      const verdicts = await ws.warehouse.verifyData({ ...(o.dataset ? { datasets: o.dataset } : {}), repair: o.repair === true });
-      const bad = verdicts.filter((v) => !v.ok);
-      for (const v of bad) {
-        await ws.audit.append({ actor: currentActor(), action: v.repaired ? 'data.repaired' : 'data.corrupt', target: `dataset/${v.dataset}/${v.partition}`, reason: v.problem ?? 'does not match its output version', details: { environment: ws.environment, version: v.versionId, expected: v.expected, found: v.found, servedBy: v.servedBy } }, ws.clock.now());
-      }
+      requireDatasets(ws.project, o.dataset ?? [], '--dataset');
+      const { verdicts, bad } = await verifyAndAudit(ws, ws.warehouse, ws.environment, currentActor(), { ...(o.dataset ? { datasets: o.dataset } : {}), repair: o.repair === true });
       const unrepaired = bad.filter((v) => !v.repaired);
       const lines = [
         `${verdicts.length - bad.length} of ${verdicts.length} published partition(s) in ${ws.environment} match their output versions`,
@@ -69,6 +67,7 @@ export function registerStorageCommands(program: Command, emit: Emit): void {
     .description('merge published partitions into fewer, larger segment files (commands also do this when storage.compact_after asks)')
     .action(async (o: { dataset?: string[]; force?: boolean }) => {
       await using ws = await openWorkspace(globals().project, globals().env, { recover: true });
+      requireDatasets(ws.project, o.dataset ?? [], '--dataset');
       const reports = await ws.warehouse.compact({ ...(o.dataset ? { datasets: o.dataset } : {}), force: o.force === true });
       out({
         json: reports,
@@ -85,10 +84,15 @@ export function registerStorageCommands(program: Command, emit: Emit): void {
     .description('write the published partitions of a dataset as Parquet (one file per partition, unchanged partitions reused), switched to in one step')
     .action(async (dataset: string, o: { to: string }) => {
       await using ws = await openWorkspace(globals().project, globals().env, { recover: true });
-      if (!pipelineOfDataset(ws.project, dataset)) throw new SluiceError('NOT_FOUND', `unknown dataset "${dataset}"`);
+      requireDatasets(ws.project, [dataset], 'dataset');
       const r = await ws.warehouse.exportDataset(dataset, resolve(o.to));
       out({ json: r, text: `exported ${dataset}: ${r.partitions} partition(s), ${r.written} written, ${r.reused} unchanged; read ${r.current}/**/*.parquet (snapshot ${r.snapshot})` });
     });
+}
+
+/** Every name is a dataset some pipeline publishes, or the command stops naming the first that is not. */
+function requireDatasets(project: Project, names: readonly string[], field: string): void {
+  for (const d of names) if (!pipelineOfDataset(project, d)) throw new SluiceError('NOT_FOUND', `unknown dataset "${d}"`, { field });
 }
 
 function formatBytes(n: number): string {
