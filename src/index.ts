@@ -1,7 +1,8 @@
 // The public API of the sluice package.
 export { openWorkspace, currentActor, type Workspace } from './app/open-workspace.ts';
 export { runPipeline, type RunRequest, type RunResult } from './runner/run-pipeline.ts';
-export { backfill, dailyPartitions } from './runner/backfill.ts';
+export { backfill, backfillPartitions, dailyPartitions } from './runner/backfill.ts';
+export { WHOLE, partitionsBetween, resolvePartition, type Partitioning } from './config/partitioning.ts';
 export { loadProject, loadProjectOrThrow } from './app/load-project.ts';
 export type { Project, Pipeline, Step, Dataset, Source } from './config/project-model.ts';
 export { DuckDBWarehouse } from './engine/duckdb/duckdb-warehouse.ts';

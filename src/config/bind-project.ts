@@ -1,4 +1,5 @@
 import type { BindScope, SqlAnalyzer } from '../engine/sql-analysis.ts';
+import { PARTITION_COLUMNS, PARTITION_RELATION } from '../engine/partition-binding.ts';
 import type { ColumnInfo } from '../engine/warehouse.ts';
 import type { Check } from '../quality/check-types.ts';
 import { bindTable } from '../quality/check-sql.ts';
@@ -6,6 +7,7 @@ import type { TableColumn } from '../quality/table-columns.ts';
 import { validateChecks } from '../quality/validate-checks.ts';
 import type { Problem } from '../util/errors.ts';
 import type { Dataset, Pipeline, Step, StepVersion } from './project-model.ts';
+import { stepCheckTarget } from './step-check-target.ts';
 
 /** Where a problem about a pipeline file's field is (file and line), from the loader. */
 export type PipelineProblemAt = (pipeline: Pipeline, field: string, message: string) => Problem;
@@ -32,18 +34,25 @@ export async function bindProject(pipelines: ReadonlyMap<string, Pipeline>, root
   const problems: Problem[] = [];
   const notes: string[] = [];
   const datasetNames = new Set([...pipelines.values()].flatMap((p) => [...p.datasets.keys()]).map((n) => n.toLowerCase()));
-  for (const pipeline of pipelines.values()) {
+  // A `table:` source that names a dataset of another pipeline binds with that dataset's columns,
+  // so pipelines are bound producers first.
+  const published = new Map<string, readonly ColumnInfo[]>();
+  for (const pipeline of producersFirst(pipelines)) {
     await using scope = await analyzer.openBindScope();
-    const outputs = await bindSteps(pipeline, root, scope, problemAt, problems, notes, refused, checkFiles);
+    const outputs = await bindSteps(pipeline, root, scope, problemAt, problems, notes, refused, checkFiles, published);
     // Datasets are readable by custom SQL checks under their own names, with their step's columns.
     for (const d of pipeline.datasets.values()) {
       const cols = outputs.declared.get(d.step);
+      if (cols) published.set(d.name.toLowerCase(), cols);
       if (cols) await scope.declare(d.name, cols).catch(() => undefined);
     }
-    for (const d of pipeline.datasets.values()) {
+    // A custom SQL check may read the run's other steps by name, as well as the project's datasets.
+    const readable = new Set([...datasetNames, ...pipeline.steps.map((s) => s.name.toLowerCase())]);
+    const targets = [...pipeline.datasets.values(), ...pipeline.steps.filter((s) => s.checks.length > 0 && ![...pipeline.datasets.values()].some((d) => d.step === s.name)).map((s) => stepCheckTarget(s, pipeline.partitioning))];
+    for (const d of targets) {
       const versions = outputs.versions.get(d.step);
       if (!versions) continue;
-      for (const [version, columns] of versions) await checkDataset(pipeline, d, version, columns, scope, analyzer, datasetNames, problemAt, problems);
+      for (const [version, columns] of versions) await checkDataset(pipeline, d, version, columns, scope, analyzer, readable, problemAt, problems);
     }
   }
   return { problems, notes };
@@ -57,10 +66,35 @@ interface BoundSteps {
 }
 
 /** Binds every version of every step in order; each step's output is declared for the steps after it. */
-async function bindSteps(pipeline: Pipeline, root: string, scope: BindScope, problemAt: PipelineProblemAt, problems: Problem[], notes: string[], refused: ReadonlySet<string>, checkFiles: boolean): Promise<BoundSteps> {
+/** Pipelines ordered so that one publishing a dataset comes before those reading it as a `table:` source (file order otherwise). */
+function producersFirst(pipelines: ReadonlyMap<string, Pipeline>): Pipeline[] {
+  const owner = new Map<string, string>();
+  for (const p of pipelines.values()) for (const d of p.datasets.keys()) owner.set(d.toLowerCase(), p.name);
+  const out: Pipeline[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (p: Pipeline): void => {
+    if (state.has(p.name)) return;
+    state.set(p.name, 'visiting');
+    for (const s of p.sources.values()) {
+      const producer = s.kind === 'table' ? pipelines.get(owner.get(tableName(s.table).toLowerCase()) ?? '') : undefined;
+      if (producer && producer.name !== p.name) visit(producer);
+    }
+    state.set(p.name, 'done');
+    out.push(p);
+  };
+  for (const p of pipelines.values()) visit(p);
+  return out;
+}
+
+function tableName(table: string): string {
+  return (table.split('.').pop() ?? table).replaceAll('"', '');
+}
+
+async function bindSteps(pipeline: Pipeline, root: string, scope: BindScope, problemAt: PipelineProblemAt, problems: Problem[], notes: string[], refused: ReadonlySet<string>, checkFiles: boolean, published: ReadonlyMap<string, readonly ColumnInfo[]>): Promise<BoundSteps> {
   const unbound = new Set<string>();
+  await scope.declare(PARTITION_RELATION, PARTITION_COLUMNS);
   for (const source of pipeline.sources.values()) {
-    let columns: readonly ColumnInfo[] | undefined = source.columns ? Object.entries(source.columns).map(([name, type]) => ({ name, type })) : undefined;
+    let columns: readonly ColumnInfo[] | undefined = source.columns ? Object.entries(source.columns).map(([name, type]) => ({ name, type })) : source.kind === 'table' ? published.get(tableName(source.table).toLowerCase()) : undefined;
     if (checkFiles && source.kind === 'files') {
       const badFiles = await scope.checkSourceFiles(source, root).catch((e: unknown) => `cannot read ${source.path}: ${firstLine(e)}`);
       if (badFiles) problems.push(problemAt(pipeline, `sources.${source.name}.columns`, badFiles));
@@ -182,7 +216,7 @@ async function checkCustomSql(c: Extract<Check, { kind: 'custom_sql' }>, d: Data
   for (const rel of a.analysis.relations) {
     const name = rel.name.toLowerCase();
     if (!rel.schema && !rel.catalog && (name === CHECK_TABLE || datasets.has(name))) continue;
-    report(checkProblem(c, 'sql', `reads ${[rel.catalog, rel.schema, rel.name].filter(Boolean).join('.')}, which is neither {table} nor a dataset of the project`));
+    report(checkProblem(c, 'sql', `reads ${[rel.catalog, rel.schema, rel.name].filter(Boolean).join('.')}, which is neither {table}, a step of the pipeline nor a dataset of the project`));
   }
   for (const f of [...a.analysis.tableFunctions, ...a.analysis.functions]) if (f.outside) report(checkProblem(c, 'sql', `calls ${f.name}(), which ${f.outside}`));
   const bound = await scope.bind(bindTable(c.sql, d.step));

@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import { PROJECT_LIMITS, readProjectFile } from '../util/project-file.ts';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { configError, type Problem } from '../util/errors.ts';
 import { parseYaml, type YamlSource } from '../util/yaml-source.ts';
 import { pipelineSchema, projectSchema } from './schemas.ts';
 import { lineOf, type SqlAnalyzer } from '../engine/sql-analysis.ts';
+import { PARTITION_RELATION } from '../engine/partition-binding.ts';
 import { stableJson } from '../util/stable-json.ts';
+import { DAILY, describePartitioning, isTimeZone, samePartitioning, WHOLE, type Partitioning } from './partitioning.ts';
 import { parseChecks } from '../quality/parse-checks.ts';
 import { bindProject } from './bind-project.ts';
 import { readPlanFiles } from './load-rollout-plans.ts';
@@ -20,9 +22,18 @@ import { parseDuration } from '../rollout/parse-duration.ts';
 export const PROJECT_FILE = 'sluice.yaml';
 export const DEFAULT_ENVIRONMENTS = ['dev', 'test', 'stage', 'prod'] as const;
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateProjectFile = ajv.compile(projectSchema);
-const validatePipelineFile = ajv.compile(pipelineSchema);
+// Compiled on first use: commands that read only settings and metadata start without paying for it.
+let ajv: Ajv | undefined;
+const compiled = new Map<object, ValidateFunction>();
+function validator(schema: object): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) {
+    ajv ??= new Ajv({ allErrors: true, strict: false });
+    v = ajv.compile(schema);
+    compiled.set(schema, v);
+  }
+  return v;
+}
 
 export type LoadResult = { ok: true; project: Project; notes: readonly string[] } | { ok: false; problems: Problem[] };
 
@@ -60,6 +71,7 @@ export function loadProjectSettings(dir: string): { ok: true; settings: ProjectS
   }
   const src = readYaml(root, PROJECT_FILE, problems);
   if (!src) return { ok: false, problems };
+  const validateProjectFile = validator(projectSchema);
   if (!validateProjectFile(src.value)) {
     problems.push(...schemaProblems(src, validateProjectFile.errors ?? []));
     return { ok: false, problems };
@@ -285,11 +297,18 @@ function storeSettings(src: YamlSource, raw: ProjectFile, problems: Problem[]): 
   return { kind: 'sqlite', path: s.path ?? '.sluice/sluice.db' };
 }
 
+interface PartitionFile {
+  column: string;
+  by?: 'hour' | 'day' | 'month' | 'value';
+  time_zone?: string;
+  values?: (string | number)[];
+}
+
 interface PipelineFile {
   name: string;
   sources?: Record<string, { format?: 'csv' | 'parquet' | 'json'; path?: string; table?: string; partition_column?: string; hive?: boolean; partitioned?: boolean; columns?: Record<string, string> }>;
-  steps: Record<string, { default_version?: string; slice_key?: string; key_local?: boolean; versions: Record<string, { sql: string; settings?: Record<string, unknown> }> }>;
-  datasets?: Record<string, { step: string; partition_column: string; primary_key?: string[]; event_time?: string; checks?: unknown[]; contract?: string; profile?: boolean }>;
+  steps: Record<string, { default_version?: string; slice_key?: string; key_local?: boolean; checks?: unknown[]; versions: Record<string, { sql: string; settings?: Record<string, unknown> }> }>;
+  datasets?: Record<string, { step: string; partition_column?: string; partition?: PartitionFile; allow_empty?: boolean; primary_key?: string[]; event_time?: string; checks?: unknown[]; contract?: string; profile?: boolean }>;
 }
 
 function readYaml(root: string, rel: string, problems: Problem[]): YamlSource | undefined {
@@ -339,10 +358,54 @@ function countLimits(raw: PipelineFile): { field: string; message: string } | un
     const n = Object.keys(s.versions).length;
     if (n > PROJECT_LIMITS.versionsPerStep) return { field: `steps.${name}.versions`, message: `declares ${n} versions; a step is limited to ${PROJECT_LIMITS.versionsPerStep}` };
   }
+  for (const [name, s] of Object.entries(raw.steps)) {
+    const n = s.checks?.length ?? 0;
+    if (n > PROJECT_LIMITS.checksPerDataset) return { field: `steps.${name}.checks`, message: `declares ${n} checks; a step is limited to ${PROJECT_LIMITS.checksPerDataset}` };
+  }
   for (const [name, d] of Object.entries(raw.datasets ?? {})) {
     const n = d.checks?.length ?? 0;
     if (n > PROJECT_LIMITS.checksPerDataset) return { field: `datasets.${name}.checks`, message: `declares ${n} checks; a dataset is limited to ${PROJECT_LIMITS.checksPerDataset}` };
   }
+  return undefined;
+}
+
+/**
+ * A dataset's partitioning: `partition:` in full, `partition_column:` for daily partitions (the
+ * older form), or neither for an unpartitioned dataset.
+ */
+function parsePartition(d: NonNullable<PipelineFile['datasets']>[string], at: string, src: YamlSource, problems: Problem[]): { column?: string; partitioning: Partitioning } {
+  if (d.partition && d.partition_column !== undefined) {
+    problems.push(src.problem(`${at}.partition_column`, 'give either partition_column (daily partitions) or partition: { column, by, ... }, not both'));
+  }
+  if (!d.partition) return d.partition_column ? { column: d.partition_column, partitioning: DAILY } : { partitioning: { kind: 'whole' } };
+  const p = d.partition;
+  const by = p.by ?? (p.values ? 'value' : 'day');
+  if (by === 'value') {
+    if (!p.values) {
+      problems.push(src.problem(`${at}.partition`, 'by: value partitions need values: [a, b, ...], the declared partitions'));
+      return { column: p.column, partitioning: { kind: 'values', values: [] } };
+    }
+    if (p.time_zone !== undefined) problems.push(src.problem(`${at}.partition.time_zone`, 'time_zone goes with time partitions (by: hour, day or month)'));
+    const values = p.values.map(String);
+    values.forEach((v, i) => {
+      const bad = partitionValueProblem(v);
+      if (bad) problems.push(src.problem(`${at}.partition.values.${i}`, `${JSON.stringify(v)} ${bad}`));
+      else if (values.indexOf(v) !== i) problems.push(src.problem(`${at}.partition.values.${i}`, `${JSON.stringify(v)} is declared twice`));
+    });
+    return { column: p.column, partitioning: { kind: 'values', values } };
+  }
+  if (p.values) problems.push(src.problem(`${at}.partition.values`, `values go with by: value; by: ${by} partitions are times`));
+  const timeZone = p.time_zone ?? 'UTC';
+  if (!isTimeZone(timeZone)) problems.push(src.problem(`${at}.partition.time_zone`, `unknown time zone ${JSON.stringify(timeZone)} (an IANA name such as Europe/Berlin or America/New_York)`));
+  return { column: p.column, partitioning: { kind: 'time', grain: by, timeZone } };
+}
+
+/** Why a categorical partition value cannot be one (it must survive a command line, an audit target and a file name). */
+function partitionValueProblem(v: string): string | undefined {
+  if (v === '' || v.trim() !== v) return 'is empty or starts or ends with a space';
+  if (v === WHOLE) return `is the name of the whole table (${WHOLE})`;
+  if (v.length > 200) return 'is longer than 200 characters';
+  if (/[\u0000-\u001f\u007f]/u.test(v)) return 'holds a control character';
   return undefined;
 }
 
@@ -355,6 +418,7 @@ interface PipelineDraft extends Omit<Pipeline, 'steps'> {
 function loadPipeline(root: string, rel: string, problems: Problem[]): PipelineDraft | undefined {
   const src = readYaml(root, rel, problems);
   if (!src) return undefined;
+  const validatePipelineFile = validator(pipelineSchema);
   if (!validatePipelineFile(src.value)) {
     problems.push(...schemaProblems(src, validatePipelineFile.errors ?? []));
     return undefined;
@@ -370,6 +434,10 @@ function loadPipeline(root: string, rel: string, problems: Problem[]): PipelineD
   const sources = new Map<string, Source>();
   for (const [name, s] of Object.entries(raw.sources ?? {})) {
     const at = `sources.${name}`;
+    if (name.toLowerCase() === PARTITION_RELATION) {
+      problems.push(src.problem(at, `${PARTITION_RELATION} is the name step SQL reads the run's partition by; give the source another name`));
+      continue;
+    }
     if ((s.path === undefined) === (s.table === undefined)) {
       problems.push(src.problem(at, 'a source has either `path` (files) or `table` (a warehouse table)'));
       continue;
@@ -395,6 +463,7 @@ function loadPipeline(root: string, rel: string, problems: Problem[]): PipelineD
   const stepsByName = new Map<string, Omit<Step, 'inputs'>>();
   for (const [name, s] of Object.entries(raw.steps)) {
     const at = `steps.${name}`;
+    if (name.toLowerCase() === PARTITION_RELATION) problems.push(src.problem(at, `${PARTITION_RELATION} is the name step SQL reads the run's partition by; give the step another name`));
     if (sources.has(name)) problems.push(src.problem(at, `"${name}" is both a source and a step`));
     const versions = new Map<string, StepVersion>();
     for (const [vname, v] of Object.entries(s.versions)) {
@@ -416,7 +485,9 @@ function loadPipeline(root: string, rel: string, problems: Problem[]): PipelineD
     if (!(defaultVersion in s.versions)) {
       problems.push(src.problem(`${at}.default_version`, `unknown version "${defaultVersion}" (versions: ${Object.keys(s.versions).join(', ')})`));
     }
-    stepsByName.set(name, { name, defaultVersion, sliceKey: s.slice_key, keyLocal: s.key_local ?? false, versions });
+    const checks = parseChecks(s.checks, { source: src, path: `${at}.checks` });
+    if (!checks.ok) problems.push(...checks.problems);
+    stepsByName.set(name, { name, defaultVersion, sliceKey: s.slice_key, keyLocal: s.key_local ?? false, versions, checks: checks.ok ? checks.checks : [] });
   }
 
   const datasets = new Map<string, Dataset>();
@@ -430,20 +501,32 @@ function loadPipeline(root: string, rel: string, problems: Problem[]): PipelineD
     if (stepsByName.has(name) && name !== d.step) problems.push(src.problem(at, `dataset "${name}" has the name of another step`));
     const checks = parseChecks(d.checks, { source: src, path: `${at}.checks` });
     if (!checks.ok) problems.push(...checks.problems);
+    const partition = parsePartition(d, at, src, problems);
     datasets.set(name, {
       name,
       step: d.step,
-      partitionColumn: d.partition_column,
+      ...(partition.column ? { partitionColumn: partition.column } : {}),
+      partitioning: partition.partitioning,
+      allowEmpty: d.allow_empty ?? false,
       primaryKey: d.primary_key ?? [],
       eventTime: d.event_time,
-      checks: checks.ok ? checks.checks : [],
+      // The step's own checks hold for every dataset it publishes, after the dataset's.
+      checks: [...(checks.ok ? checks.checks : []), ...(stepsByName.get(d.step)?.checks ?? [])],
       contract: d.contract,
       profile: d.profile ?? true,
     });
   }
   if (Object.keys(raw.datasets ?? {}).length === 0) problems.push(src.problem('datasets', 'a pipeline publishes at least one dataset'));
+  // A run is one partition of the pipeline: every dataset it publishes is cut the same way.
+  const [first, ...others] = [...datasets.values()];
+  const partitioning = first?.partitioning ?? DAILY;
+  for (const d of others) {
+    if (!samePartitioning(d.partitioning, partitioning)) {
+      problems.push(src.problem(`datasets.${d.name}.${raw.datasets?.[d.name]?.partition ? 'partition' : 'partition_column'}`, `dataset ${d.name} is partitioned ${describePartitioning(d.partitioning)} but ${first?.name} ${describePartitioning(partitioning)}; one run publishes one partition of each dataset of its pipeline, so they are cut alike (put datasets cut another way in a pipeline of their own, reading these as table: sources)`));
+    }
+  }
   if (problems.length > before) return undefined;
-  return { name: raw.name, file: rel, src, sources, steps: stepsByName, datasets };
+  return { name: raw.name, file: rel, src, sources, steps: stepsByName, datasets, partitioning };
 }
 
 /**
@@ -485,6 +568,8 @@ async function resolveSteps(drafts: readonly PipelineDraft[], analyzer: SqlAnaly
     }
     const known = knownOf(pipeline);
     for (const rel of r.analysis.relations) {
+      // The run's partition, bound by the runner: not an input (it changes no step's hash or order).
+      if (rel.name.toLowerCase() === PARTITION_RELATION && !rel.schema && !rel.catalog) continue;
       const name = known.get(rel.name.toLowerCase());
       if (name && !rel.schema && !rel.catalog) {
         if (name !== step.name) set.add(name);

@@ -1,5 +1,6 @@
 import type { Check } from '../quality/check-types.ts';
 import type { FlagDefinition } from '../flags/flag.ts';
+import type { Partitioning } from './partitioning.ts';
 
 /** The validated, normalized shape of a Sluice project, as the runner and CLI use it. */
 /** Where the data lives: a DuckDB file per environment (embedded default), or a PostgreSQL database. */
@@ -58,12 +59,18 @@ export interface Step {
   readonly versions: ReadonlyMap<string, StepVersion>;
   /** Sources and steps this step reads, found in its versions' FROM/JOIN clauses. */
   readonly inputs: readonly string[];
+  /** Checks on every output of the step (`steps.NAME.checks`); a dataset of the step runs them with its own. */
+  readonly checks: readonly Check[];
 }
 
 export interface Dataset {
   readonly name: string;
   readonly step: string;
-  readonly partitionColumn: string;
+  /** The column that names a row's partition; undefined for an unpartitioned dataset. */
+  readonly partitionColumn?: string;
+  readonly partitioning: Partitioning;
+  /** A partition without rows is published empty instead of failing the run. */
+  readonly allowEmpty: boolean;
   readonly primaryKey: readonly string[];
   readonly eventTime?: string;
   /** Checks run on every output before it is published (write, audit, publish). */
@@ -80,4 +87,6 @@ export interface Pipeline {
   /** Steps in dependency order. */
   readonly steps: readonly Step[];
   readonly datasets: ReadonlyMap<string, Dataset>;
+  /** How a run's partition is cut: its datasets' partitioning, which they share. */
+  readonly partitioning: Partitioning;
 }

@@ -103,18 +103,33 @@ const stepSchema = {
     default_version: { type: 'string' },
     slice_key: name,
     key_local: { type: 'boolean' },
+    checks: { type: 'array', description: 'checks on every output of the step (a staging step, say); a failing error check fails the run before anything is published' },
     versions: { type: 'object', minProperties: 1, additionalProperties: versionSchema },
+  },
+} as const;
+
+const partitionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['column'],
+  properties: {
+    column: name,
+    by: { enum: ['hour', 'day', 'month', 'value'], description: 'time grain, or value for a declared list (default: day, or value when values are given)' },
+    time_zone: { type: 'string', minLength: 1, description: 'IANA zone of time partitions, e.g. Europe/Berlin (default UTC)' },
+    values: { type: 'array', minItems: 1, maxItems: 10000, items: { type: ['string', 'integer'] }, description: 'the partitions of a categorical dataset' },
   },
 } as const;
 
 const datasetSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['step', 'partition_column'],
+  required: ['step'],
   properties: {
     step: name,
     description: { type: 'string' },
-    partition_column: name,
+    partition_column: { ...name, description: 'shorthand for partition: { column: NAME, by: day }; leave both out for an unpartitioned dataset' },
+    partition: partitionSchema,
+    allow_empty: { type: 'boolean', description: 'publish a partition with no rows instead of failing the run (default false)' },
     primary_key: { type: 'array', items: name, minItems: 1 },
     event_time: name,
     checks: { type: 'array' },

@@ -1,5 +1,6 @@
 import type { Source } from './source.ts';
 import type { SqlEngine } from './sql-engine.ts';
+import type { PartitionBinding } from './partition-binding.ts';
 
 /** An immutable stored result of one step for one partition in one run. */
 export interface OutputVersion {
@@ -20,7 +21,8 @@ export type NewOutputVersion = Omit<OutputVersion, 'table' | 'rowCount' | 'creat
 
 export interface PublishItem {
   readonly dataset: string;
-  readonly partitionColumn: string;
+  /** The column that names the partition; null for an unpartitioned dataset (one partition, `*`). */
+  readonly partitionColumn: string | null;
   readonly partition: string;
   readonly versionId: string;
   /**
@@ -74,8 +76,14 @@ export interface EngineInfo {
  * warehouse may compute at the same time without seeing each other's bindings.
  */
 export interface WarehouseSession extends SqlEngine, AsyncDisposable {
-  /** Makes `source.name` readable by step SQL of this session, holding only the rows of `partition`. */
-  bindSource(source: Source, partition: string, projectRoot: string): Promise<{ rows: number }>;
+  /**
+   * Makes `source.name` readable by step SQL of this session, holding only the rows of the
+   * partition (all rows for a source read whole, or for the whole-table partition `*`). A
+   * partitioned source without rows for the partition is refused unless `allowEmpty`.
+   */
+  bindSource(source: Source, partition: PartitionBinding, projectRoot: string, options?: { readonly allowEmpty?: boolean }): Promise<{ rows: number }>;
+  /** Makes the run's partition readable by step SQL as the one-row relation `sluice_partition`. */
+  bindPartition(partition: PartitionBinding): Promise<void>;
   /** Makes `name` readable by later steps of this session as the rows of an output version. */
   bindOutput(name: string, versionId: string): Promise<void>;
   /** Runs a step's SQL over this session's bindings into a new immutable output version. */

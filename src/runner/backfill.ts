@@ -1,3 +1,4 @@
+import { DAILY, listedPartitions, partitionsBetween, type Partitioning } from '../config/partitioning.ts';
 import { SluiceError, messageOf, type ErrorCode } from '../util/errors.ts';
 import { runPipeline, type RunnerDeps, type RunRequest, type RunResult } from './run-pipeline.ts';
 import type { DispatchOutcome } from './rollouts/rollout-service.ts';
@@ -18,15 +19,20 @@ export interface BackfillItem {
 
 /** Every day from `from` to `to`, both included (YYYY-MM-DD). */
 export function dailyPartitions(from: string, to: string): string[] {
-  const re = /^\d{4}-\d{2}-\d{2}$/;
-  if (!re.test(from) || !re.test(to)) throw new SluiceError('USAGE', `--from and --to take dates as YYYY-MM-DD (got ${from} and ${to})`);
-  const a = Date.parse(`${from}T00:00:00Z`);
-  const b = Date.parse(`${to}T00:00:00Z`);
-  if (Number.isNaN(a) || Number.isNaN(b)) throw new SluiceError('USAGE', `not a date: ${Number.isNaN(a) ? from : to}`);
-  if (b < a) throw new SluiceError('USAGE', `--to ${to} is before --from ${from}`);
-  const out: string[] = [];
-  for (let t = a; t <= b; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
-  return out;
+  return partitionsBetween(DAILY, from, to);
+}
+
+/**
+ * The partitions a backfill walks: `--from/--to` for time partitions, `--partitions a,b` for any,
+ * nothing for a categorical pipeline (every declared value) or an unpartitioned one (one run: it
+ * is recomputed once per backfill, not once per partition of its upstream).
+ */
+export function backfillPartitions(p: Partitioning, o: { readonly from?: string | undefined; readonly to?: string | undefined; readonly partitions?: string | undefined }): string[] {
+  if (o.partitions !== undefined && (o.from !== undefined || o.to !== undefined)) throw new SluiceError('USAGE', 'give --from/--to or --partitions, not both', { field: '--partitions' });
+  if ((o.from === undefined) !== (o.to === undefined)) throw new SluiceError('USAGE', `${o.from === undefined ? '--from' : '--to'} is missing: a range takes both`, { field: o.from === undefined ? '--from' : '--to' });
+  if (o.from !== undefined && o.to !== undefined) return partitionsBetween(p, o.from, o.to);
+  const listed = o.partitions?.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  return listedPartitions(p, listed);
 }
 
 /** Runs partitions one after another; a failed partition is reported and the rest still run. */

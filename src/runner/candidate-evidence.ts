@@ -1,4 +1,5 @@
 import { datasetContract } from '../config/load-contracts.ts';
+import type { SqlEngine } from '../engine/sql-engine.ts';
 import type { Dataset, Pipeline, Project } from '../config/project-model.ts';
 import { quoteIdent } from '../engine/sql.ts';
 import type { OutputVersion, Warehouse } from '../engine/warehouse.ts';
@@ -47,7 +48,7 @@ export interface CandidateEvidence {
  * dataset's history. Counts and statistics only; rows stay in the engine.
  */
 export async function candidateEvidence(
-  deps: { project: Project; warehouse: Warehouse; clock: Clock; store: Pick<Stores, 'profiles'> },
+  deps: { project: Project; warehouse: Warehouse; clock: Clock; store: Pick<Stores, 'profiles'>; engine?: SqlEngine },
   pipeline: Pipeline,
   step: string,
   o: CandidateOutputs,
@@ -68,7 +69,7 @@ export async function candidateEvidence(
     const contract = datasetContract(deps.project, d);
     if (d.checks.length === 0 && !contract) continue;
     for (const side of sides) {
-      const result = await checkOutput(deps, d, side.out.table, contract, deps.clock.now());
+      const result = await checkOutput(deps.engine ?? deps.warehouse, d, side.out.table, contract, deps.clock.now());
       checked.set(`${d.name}\0${side.out.id}`, result);
       const { report, validation } = result;
       if (contract && validation) {

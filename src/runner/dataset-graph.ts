@@ -36,6 +36,7 @@ export function pipelineOfDataset(project: Project, dataset: string): Pipeline |
   return [...project.pipelines.values()].find((p) => p.datasets.has(dataset));
 }
 
-function tableName(table: string): string {
+/** The dataset a `table:` source names (`main.orders`, `"orders"` -> orders). */
+export function tableName(table: string): string {
   return (table.split('.').pop() ?? table).replaceAll('"', '');
 }

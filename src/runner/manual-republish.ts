@@ -47,7 +47,7 @@ export async function manualRepublish(deps: ManualRepublishDeps, r: ManualRepubl
   crashPoint('republish.intent');
   const lease = keepLease((until) => deps.store.intents.renew(id, until), deps.clock);
   try {
-    const [p] = await deps.warehouse.publish([{ dataset: r.dataset, partitionColumn: ds.partitionColumn, partition: r.partition, versionId: r.versionId }], { runId: null, actor: r.actor, reason: r.reason, at: deps.clock.now(), intent: id });
+    const [p] = await deps.warehouse.publish([{ dataset: r.dataset, partitionColumn: ds.partitionColumn ?? null, partition: r.partition, versionId: r.versionId }], { runId: null, actor: r.actor, reason: r.reason, at: deps.clock.now(), intent: id });
     if (!p) throw new SluiceError('INTERNAL', 'publish returned nothing');
     crashPoint('republish.published');
     await deps.store.transaction(async (tx) => {

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { partitionPredicate } from '../engine/partition-predicate.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Project } from '../config/project-model.ts';
-import { quoteIdent, quoteLiteral } from '../engine/sql.ts';
+import { quoteIdent } from '../engine/sql.ts';
 import type { Warehouse } from '../engine/warehouse.ts';
 import type { RollbackPlan } from '../rollout/plan-rollback.ts';
 import type { RolloutState, StateKind } from '../rollout/rollout-state.ts';
@@ -199,8 +200,9 @@ async function verifyRestored(copy: RehearsalCopy, before: RolloutState): Promis
     const baseline = await w.outputVersion(p.baselineOutputVersion);
     if (!ds || !baseline) throw new SluiceError('NOT_FOUND', `rehearsal: ${ds ? `no output version ${p.baselineOutputVersion}` : `unknown dataset ${p.dataset}`} in ${p.environment}`);
     const pointer = (await w.currentPublications(p.dataset)).find((x) => x.partition === p.partition);
-    const columns = (await w.columns(baseline.table)).map((c) => c.name);
-    const published = await checksum(w, await w.datasetTable(p.dataset), columns, `${quoteIdent(ds.partitionColumn)} = ${quoteLiteral(p.partition)}`);
+    const cols = await w.columns(baseline.table);
+    const columns = cols.map((c) => c.name);
+    const published = await checksum(w, await w.datasetTable(p.dataset), columns, partitionPredicate(ds.partitionColumn, cols.find((c) => c.name === ds.partitionColumn)?.type, p.partition));
     const base = await checksum(w, baseline.table, columns);
     out.push({
       environment: p.environment,
@@ -237,8 +239,9 @@ async function verifyDownstream(copy: RehearsalCopy, rollback: RollbackPlan, las
         out.push({ ...head, equal: false, problem: run.id <= lastRealRun ? `still shows the output of run ${run.id}, from before the rollback` : `re-run ${run.id} ${run.status}` });
         continue;
       }
-      const columns = (await w.columns(version.table)).map((c) => c.name);
-      const published = await checksum(w, await w.datasetTable(item.dataset), columns, `${quoteIdent(ds.partitionColumn)} = ${quoteLiteral(partition)}`);
+      const cols = await w.columns(version.table);
+      const columns = cols.map((c) => c.name);
+      const published = await checksum(w, await w.datasetTable(item.dataset), columns, partitionPredicate(ds.partitionColumn, cols.find((c) => c.name === ds.partitionColumn)?.type, partition));
       const expected = await checksum(w, version.table, columns);
       out.push({ ...head, equal: sameChecksum(published, expected), ...(sameChecksum(published, expected) ? {} : { problem: `published rows (${published.rows}) differ from re-run output ${version.id} (${expected.rows})` }) });
     }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { WHOLE } from '../config/partitioning.ts';
 import { resolve } from 'node:path';
 import { type ContractSet, datasetContract, loadContractRef } from '../config/load-contracts.ts';
 import type { Dataset, Pipeline, Project, Source } from '../config/project-model.ts';
@@ -22,6 +23,13 @@ export function findSource(project: Project, name: string): { source: Source; pi
     if (source) return { source, pipeline };
   }
   return undefined;
+}
+
+/** The partition a command names, or the whole table of an unpartitioned dataset when it names none. */
+export function datasetPartition(dataset: Dataset, partition: string | undefined): string {
+  if (partition !== undefined) return partition;
+  if (dataset.partitioning.kind === 'whole') return WHOLE;
+  throw new SluiceError('USAGE', `--partition is required: ${dataset.name} is partitioned by ${dataset.partitionColumn}`, { field: '--partition' });
 }
 
 /**
@@ -62,6 +70,8 @@ export function contractOf(project: Project, dataset: Dataset): ContractSet | un
 export interface ContractSide {
   readonly label: string;
   readonly versions: readonly Contract[];
+  /** The one version a `DATASET@vN` reference names (the old side also holds every version before it). */
+  readonly named?: { readonly dataset: string; readonly version: number };
 }
 
 const DATASET_REF = /^([A-Za-z_][A-Za-z0-9_]*)(?:@v?(\d+))?$/;
@@ -86,9 +96,9 @@ export async function resolveContractSide(arg: string, side: 'old' | 'new', proj
   const { dataset } = findDataset(p, name);
   const set = contractOf(p, dataset);
   if (!set) throw new SluiceError('NOT_FOUND', `dataset ${name} declares no contract (add contract: contracts/${name} to its pipeline)`, { field: 'contract' });
-  if (m[2] === undefined) return { label: `${name}@v${set.current.version}`, versions: side === 'new' ? [set.current] : set.versions };
+  if (m[2] === undefined) return { label: `${name}@v${set.current.version}`, versions: side === 'new' ? [set.current] : set.versions, ...(side === 'new' ? { named: { dataset: name, version: set.current.version } } : {}) };
   const n = Number(m[2]);
   const version = set.versions.find((v) => v.version === n);
   if (!version) throw new SluiceError('NOT_FOUND', `contract of ${name} has no version ${n} (versions: ${set.versions.map((v) => `v${v.version}`).join(', ')})`, { field: 'contract' });
-  return { label: `${name}@v${n}`, versions: side === 'new' ? [version] : set.versions.filter((v) => v.version <= n) };
+  return { label: `${name}@v${n}`, versions: side === 'new' ? [version] : set.versions.filter((v) => v.version <= n), named: { dataset: name, version: n } };
 }

@@ -1,6 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Dataset, Pipeline, Project } from '../config/project-model.ts';
-import { quoteIdent, quoteLiteral } from '../engine/sql.ts';
+import { quoteIdent } from '../engine/sql.ts';
+import { partitionPredicate } from '../engine/partition-predicate.ts';
+import { resolvePartition } from '../config/partitioning.ts';
+import { dependsOn } from './dataset-graph.ts';
+import { planSelection, selectSteps, type SelectionPlan } from './select-steps.ts';
 import type { OutputVersion, Publication, Warehouse, WarehouseSession } from '../engine/warehouse.ts';
 import type { AuditTrail } from '../governance/audit-trail.ts';
 import type { MetadataStore, PinnedFlags, RunRecord, StepArtifact, StepRunRecord } from '../store/metadata-store.ts';
@@ -8,6 +12,8 @@ import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import { SluiceError, messageOf } from '../util/errors.ts';
 import { afterPublish, validateOutput, type OutputCheck } from './validate-output.ts';
+import { stepCheckTarget } from '../config/step-check-target.ts';
+import { requireEnvironment } from '../config/require-environment.ts';
 import { candidateEvidence, type EvidenceOptions } from './candidate-evidence.ts';
 import type { BatchEvidence } from '../rollout/gate-evidence.ts';
 import { assertNotKilled, stepExposures, type StepExposure } from './step-exposure.ts';
@@ -45,6 +51,13 @@ export interface RunRequest {
    * re-run only what reads a restored partition). Their datasets are not published again.
    */
   readonly reuseOutputs?: Readonly<Record<string, string>>;
+  /**
+   * Model selection (`STEP+`, `+STEP`, see select-steps.ts): only the selected steps are computed
+   * and publish their datasets; the steps they read come from what is published for the partition,
+   * or are computed (not published) when nothing is. Rollouts see the run only when it computes
+   * their step.
+   */
+  readonly select?: string;
   /**
    * How much evidence to gather about a sliced step's candidate (default: its checks only, which
    * decide whether its rows may be published at all).
@@ -108,15 +121,23 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
   const { project, warehouse, store, audit, clock } = deps;
   const pipeline = requirePipeline(project, req.pipeline);
   requireEnvironment(project, req.environment);
+  const partition = resolvePartition(pipeline.partitioning, req.partition);
+  req = { ...req, partition: partition.value };
   // Batch-boundary consistency: flags are evaluated once, here, and the snapshot is recorded.
   const snapshot = req.flags ?? (await new FlagStates({ declared: project.flags, store, audit, clock }).snapshot(req.environment));
   const flagSet = snapshotFlags(snapshot);
   const exposureCtx = { environment: req.environment, partition: req.partition, now: clock.now() };
   assertNotKilled(flagSet, pipeline.name, exposureCtx);
-  const exposures = stepExposures(pipeline, flagSet, exposureCtx);
+  const allExposures = stepExposures(pipeline, flagSet, exposureCtx);
+  const selection = req.select === undefined ? undefined : await selectionFor(warehouse, pipeline, req.select, partition.value);
+  // A selected run is a batch of the rollouts of the steps it selects (they compute and publish
+  // the candidate as any run would); a step it only computes as an unpublished input runs its
+  // baseline, and a step it reads or leaves out pins nothing.
+  const exposures = selection ? selectedExposures(allExposures, selection) : allExposures;
+  const reuseOutputs = { ...selection?.reuse, ...req.reuseOutputs };
   const artifacts: Record<string, StepArtifact> = {};
   for (const step of pipeline.steps) {
-    const e = exposures.get(step.name) as StepExposure;
+    const e = allExposures.get(step.name) as StepExposure;
     for (const name of e.kind === 'single' ? [e.version] : [e.baseline, e.candidate]) {
       if (!step.versions.has(name)) throw new SluiceError('USAGE', `step ${step.name} has no version "${name}" (flag ${e.flag ?? '-'})`, { step: step.name, version: name });
     }
@@ -128,8 +149,10 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
 
   // Sources first: a missing partition or mismatching files fail here, before anything is recorded.
   const sourceRows = new Map<string, number>();
+  await session.bindPartition(partition);
   for (const source of pipeline.sources.values()) {
-    const { rows } = await session.bindSource(source, req.partition, project.root);
+    if (selection && ![...selection.compute].some((s) => pipeline.steps.find((x) => x.name === s)?.inputs.includes(source.name))) continue;
+    const { rows } = await session.bindSource(source, partition, project.root, { allowEmpty: emptyAllowed(pipeline, source.name) });
     sourceRows.set(source.name, rows);
   }
   await req.onPhase?.('sources-bound', req.partition);
@@ -137,7 +160,7 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
   const engine = `${warehouse.engine.kind} ${warehouse.engine.version}`;
   const run = await store.transaction(async (tx) => {
     const r = await tx.runs.start({ pipeline: pipeline.name, partition: req.partition, environment: req.environment, actor: req.actor, artifacts, flags: pinned, engine }, clock.now(), { owner: processOwner(), until: new Date(clock.now().getTime() + LEASE_MS) });
-    await audit.append({ actor: req.actor, action: 'run.started', target: `run/${r.id}`, reason: `${pipeline.name} partition ${req.partition} in ${req.environment}`, details: { pipeline: pipeline.name, partition: req.partition, environment: req.environment, actor: req.actor, artifacts, exposures: pinned.exposures } }, clock.now());
+    await audit.append({ actor: req.actor, action: 'run.started', target: `run/${r.id}`, reason: `${pipeline.name} partition ${req.partition} in ${req.environment}${req.select ? ` (--select ${req.select})` : ''}`, details: { pipeline: pipeline.name, partition: req.partition, environment: req.environment, actor: req.actor, artifacts, exposures: pinned.exposures, ...(selection ? { select: req.select, computes: [...selection.compute], reads: selection.reuse } : {}) } }, clock.now());
     return r;
   });
 
@@ -152,7 +175,8 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
   try {
     await req.onStarted?.(run);
     for (const step of pipeline.steps) {
-      const exposure = exposures.get(step.name) as StepExposure;
+      if (selection && !selection.compute.has(step.name) && reuseOutputs[step.name] === undefined) continue;
+      const exposure = (exposures.get(step.name) ?? allExposures.get(step.name)) as StepExposure;
       const started = performance.now();
       const rowsIn = step.inputs.reduce((n, input) => n + (rowsOut.get(input) ?? 0), 0);
       const compute = async (versionName: string, id: string): Promise<OutputVersion> => {
@@ -175,7 +199,7 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
       let exposedOutput: OutputVersion | undefined;
       let candidateRejected: string | undefined;
       let evidence: BatchEvidence | undefined;
-      const reuse = req.reuseOutputs?.[step.name];
+      const reuse = reuseOutputs[step.name];
       if (reuse) {
         const existing = await warehouse.outputVersion(reuse);
         if (!existing || existing.step !== step.name || existing.partition !== req.partition) {
@@ -204,7 +228,7 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
           }
         }
         // Write, audit, publish: the candidate is judged now, before downstream steps read it.
-        const judged = await candidateEvidence(deps, pipeline, step.name, { baseline: baselineOutput, ...(candidateOutput && !candidateError ? { candidate: candidateOutput } : {}), ...(candidateError ? { candidateError } : {}), ...(exposedOutput ? { exposed: exposedOutput } : {}), baselineMs, candidateMs, ...(step.sliceKey ? { sliceKey: step.sliceKey } : {}) }, { full: false, drift: false, ...req.evidenceFor?.(exposure), environment: req.environment });
+        const judged = await candidateEvidence({ ...deps, engine: session }, pipeline, step.name, { baseline: baselineOutput, ...(candidateOutput && !candidateError ? { candidate: candidateOutput } : {}), ...(candidateError ? { candidateError } : {}), ...(exposedOutput ? { exposed: exposedOutput } : {}), baselineMs, candidateMs, ...(step.sliceKey ? { sliceKey: step.sliceKey } : {}) }, { full: false, drift: false, ...req.evidenceFor?.(exposure), environment: req.environment });
         evidence = judged.evidence;
         for (const [k, v] of judged.checked) checked.set(k, v);
         candidateRejected = judged.broken;
@@ -218,6 +242,11 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
       rowsOut.set(step.name, output.rowCount);
       const record: StepRunRecord = { runId: run.id, step: step.name, version: output.stepVersion, versionHash: output.versionHash, outputVersionId: output.id, rowsIn, rowsOut: output.rowCount, durationMs: performance.now() - started, status: 'succeeded', error: null };
       await store.runs.recordStep(record);
+      // A staging step's own checks run as soon as it computed: a failing error check stops the run
+      // before anything downstream reads the output (a dataset's step runs them with its dataset).
+      if (step.checks.length > 0 && !reuse && ![...pipeline.datasets.values()].some((d) => d.step === step.name)) {
+        await validateOutput(deps, stepCheckTarget(step, pipeline.partitioning), output, run.id, undefined, session, `step ${step.name}`);
+      }
       deps.metrics?.rowsWritten.inc({ pipeline: pipeline.name, step: step.name, environment: req.environment }, output.rowCount);
       deps.metrics?.stepSeconds.observe({ pipeline: pipeline.name, step: step.name, environment: req.environment }, record.durationMs / 1000);
       outcomes.push({ ...record, output, exposure, baselineOutput, candidateOutput, baselineMs, candidateMs, candidateError, exposedOutput, candidateRejected, evidence, reused: reuse !== undefined });
@@ -227,14 +256,15 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
     const items = [];
     const freshness: { dataset: string; newest: string | null }[] = [];
     for (const dataset of pipeline.datasets.values()) {
+      if (selection && !selection.publish.has(dataset.step)) continue;
       const outcome = outcomes.find((o) => o.step === dataset.step);
       const out = outcome?.output;
       if (!out) throw new SluiceError('INTERNAL', `no output for step ${dataset.step}`);
       if (outcome.reused) continue;
       const newest = await checkDatasetOutput(warehouse, dataset, out, req.partition);
       freshness.push({ dataset: dataset.name, newest });
-      await validateOutput(deps, dataset, out, run.id, checked.get(`${dataset.name}\0${out.id}`));
-      items.push({ dataset: dataset.name, partitionColumn: dataset.partitionColumn, partition: req.partition, versionId: out.id, rollout: outcome.exposure.rollout ?? null });
+      await validateOutput(deps, dataset, out, run.id, checked.get(`${dataset.name}\0${out.id}`), session);
+      items.push({ dataset: dataset.name, partitionColumn: dataset.partitionColumn ?? null, partition: req.partition, versionId: out.id, rollout: outcome.exposure.rollout ?? null });
     }
     await req.onPhase?.('before-publish', req.partition);
     const publications = items.length === 0 ? [] : await warehouse.publish(items, { runId: run.id, actor: req.actor, reason: `run ${run.id}`, at: clock.now() });
@@ -301,10 +331,31 @@ export function requirePipeline(project: Project, name: string): Pipeline {
   return p;
 }
 
-export function requireEnvironment(project: Project, env: string): void {
-  if (!project.environments.includes(env)) {
-    throw new SluiceError('USAGE', `unknown environment "${env}" (environments: ${project.environments.join(', ')})`, { field: 'env' });
+
+function selectedExposures(all: ReadonlyMap<string, StepExposure>, selection: SelectionPlan): Map<string, StepExposure> {
+  const out = new Map<string, StepExposure>();
+  for (const [step, e] of all) {
+    if (selection.publish.has(step)) out.set(step, e);
+    else if (selection.compute.has(step)) out.set(step, e.kind === 'single' ? { kind: 'single', step, version: e.version, reason: `${e.reason}; an input of the selected steps` } : { kind: 'single', step, version: e.baseline, reason: `the baseline: an unpublished input of the selected steps, not a batch of ${e.rollout ?? 'the rollout'}` });
   }
+  return out;
+}
+
+/** What a selected run computes and reads, from what each dataset publishes now for the partition. */
+async function selectionFor(warehouse: Warehouse, pipeline: Pipeline, select: string, partition: string): Promise<SelectionPlan> {
+  const selected = selectSteps(pipeline, select);
+  const published = new Map<string, string>();
+  for (const d of pipeline.datasets.values()) {
+    const p = (await warehouse.currentPublications(d.name)).find((x) => x.partition === partition);
+    if (p) published.set(d.step, p.versionId);
+  }
+  return planSelection(pipeline, selected, (step) => published.get(step));
+}
+
+/** A source may be empty for a partition when every dataset that reads it (through any step) allows empty partitions. */
+function emptyAllowed(pipeline: Pipeline, source: string): boolean {
+  const readers = [...pipeline.datasets.values()].filter((d) => dependsOn(pipeline, d.step, source));
+  return readers.length > 0 && readers.every((d) => d.allowEmpty);
 }
 
 /** Every row of a dataset's output must belong to the run's partition; returns the newest event time. */
@@ -319,8 +370,9 @@ async function checkDatasetOutput(warehouse: Warehouse, dataset: Dataset, out: O
   const { types } = warehouse.dialect;
   const newest = dataset.eventTime ? `CAST(max(${quoteIdent(dataset.eventTime)}) AS ${types.text})` : 'NULL';
   // The literal is cast once to the column's type (not the column to text on every row).
-  const pcol = quoteIdent(dataset.partitionColumn);
-  const [r] = await warehouse.query(`SELECT CAST(count(*) FILTER (WHERE ${pcol} IS DISTINCT FROM ${quoteLiteral(partition)}) AS ${types.bigint}) AS outside, ${newest} AS newest FROM ${out.table}`).catch((e: unknown) => {
+  const type = cols.find((c) => c.name === dataset.partitionColumn)?.type;
+  const inside = partitionPredicate(dataset.partitionColumn, type, partition);
+  const [r] = await warehouse.query(`SELECT CAST(count(*) FILTER (WHERE (${inside}) IS NOT TRUE) AS ${types.bigint}) AS outside, ${newest} AS newest FROM ${out.table}`).catch((e: unknown) => {
     throw new SluiceError('USAGE', `partition "${partition}" is not a value of ${dataset.name}.${dataset.partitionColumn}: ${messageOf(e)}`, { field: 'partition' });
   });
   const outside = Number(r?.['outside'] ?? 0);

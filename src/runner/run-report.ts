@@ -18,7 +18,8 @@ export function rolloutReaction(outcomes: readonly DispatchOutcome[]): RolloutRe
 /** One output a run computed, with the part it played. */
 export interface ComputedVersion {
   readonly step: string;
-  readonly role: 'output' | 'baseline' | 'candidate' | 'blend';
+  /** `read`: not computed; the published output the run read (a selected run, a rollback's re-run). */
+  readonly role: 'output' | 'baseline' | 'candidate' | 'blend' | 'read';
   readonly id: string;
   readonly stepVersion: string;
   readonly rows: number;
@@ -31,6 +32,10 @@ export function computedVersions(steps: readonly StepOutcome[]): ComputedVersion
     if (v && !out.some((x) => x.id === v.id)) out.push({ step, role, id: v.id, stepVersion: v.stepVersion, rows: v.rowCount });
   };
   for (const s of steps) {
+    if (s.reused) {
+      add(s.step, 'read', s.output);
+      continue;
+    }
     if (s.exposure.kind === 'single' || !s.baselineOutput) {
       add(s.step, 'output', s.output);
       continue;
@@ -65,7 +70,7 @@ export function publishedLines(result: RunResult): string[] {
 }
 
 /** Which output each partition a run published shows now (a later publication, a rollback's republish). */
-export async function publishedNow(project: Project, warehouse: Warehouse, run: RunRecord): Promise<{ dataset: string; partition: string; shows: string; byThisRun: boolean; since: Publication | undefined }[]> {
+export async function publishedNow(project: Pick<Project, 'pipelines'>, warehouse: Pick<Warehouse, 'currentPublications'>, run: RunRecord): Promise<{ dataset: string; partition: string; shows: string; byThisRun: boolean; since: Publication | undefined }[]> {
   const pipeline = project.pipelines.get(run.pipeline);
   const out: { dataset: string; partition: string; shows: string; byThisRun: boolean; since: Publication | undefined }[] = [];
   for (const d of pipeline?.datasets.values() ?? []) {

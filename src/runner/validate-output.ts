@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { type ContractSet, datasetContract } from '../config/load-contracts.ts';
 import type { Dataset } from '../config/project-model.ts';
 import type { OutputVersion } from '../engine/warehouse.ts';
+import type { SqlEngine } from '../engine/sql-engine.ts';
 import { detectProfileAnomalies, watchedMetrics } from '../quality/profile-anomalies.ts';
 import { profileMetrics, profileTable } from '../quality/profile-table.ts';
 import { type CheckRunReport, runChecks } from '../quality/run-checks.ts';
@@ -25,11 +26,11 @@ export type ValidationDeps = RunnerDeps & { readonly log?: ObserverLog };
  * `error` check with CHECK_FAILED; either way nothing is published. Results are stored with the
  * run (the contract summary first, then every check).
  */
-export async function validateOutput(deps: RunnerDeps, dataset: Dataset, out: OutputVersion, runId: number, checked?: OutputCheck): Promise<void> {
+export async function validateOutput(deps: RunnerDeps, dataset: Dataset, out: OutputVersion, runId: number, checked?: OutputCheck, engine: SqlEngine = deps.warehouse, subject = `dataset ${dataset.name}`): Promise<void> {
   const contract = datasetContract(deps.project, dataset);
   if (dataset.checks.length === 0 && !contract) return;
   // The same output checked earlier in this run (a candidate's blend) is not scanned again.
-  const { report, validation, ownCount } = checked ?? (await checkOutput(deps, dataset, out.table, contract, deps.clock.now()));
+  const { report, validation, ownCount } = checked ?? (await checkOutput(engine, dataset, out.table, contract, deps.clock.now()));
   const summary = contract && validation ? contractSummary(contract, validation, report.elementCount) : undefined;
   const results: StoredCheckResult[] = [...(summary ? [summary] : []), ...report.results];
   await deps.store.checkResults.record({ runId, dataset: dataset.name, partition: out.partition, versionId: out.id, results });
@@ -42,7 +43,7 @@ export async function validateOutput(deps: RunnerDeps, dataset: Dataset, out: Ou
     throw new SluiceError(
       'CONTRACT_BROKEN',
       [
-        `dataset ${dataset.name}: output ${out.id} of step ${out.step} (${out.stepVersion}) breaks contract ${contract.ref} v${contract.current.version} (${breaking.length} violation(s)); nothing was published:`,
+        `${subject}: output ${out.id} of step ${out.step} (${out.stepVersion}) breaks contract ${contract.ref} v${contract.current.version} (${breaking.length} violation(s)); nothing was published:`,
         ...breaking.map((v) => `  - ${v.message}`),
         ...(notes.length > 0 ? [`  (not breaking: ${notes.map((v) => v.message).join('; ')})`] : []),
         ...(failedChecks.length > 0 ? [`and ${failedChecks.length} error check(s) of the dataset failed:`, ...checkLines] : []),
@@ -53,8 +54,8 @@ export async function validateOutput(deps: RunnerDeps, dataset: Dataset, out: Ou
   if (failedChecks.length > 0) {
     throw new SluiceError(
       'CHECK_FAILED',
-      `dataset ${dataset.name}: ${failedChecks.length} error check(s) failed on output ${out.id} of step ${out.step} (${out.stepVersion}); nothing was published:\n${checkLines.join('\n')}`,
-      { step: out.step, version: out.stepVersion, field: `datasets.${dataset.name}.checks` },
+      `${subject}: ${failedChecks.length} error check(s) failed on output ${out.id} of step ${out.step} (${out.stepVersion}); nothing was published:\n${checkLines.join('\n')}`,
+      { step: out.step, version: out.stepVersion, field: subject.startsWith('step ') ? `steps.${out.step}.checks` : `datasets.${dataset.name}.checks` },
     );
   }
 }
@@ -70,16 +71,20 @@ export interface OutputCheck {
   readonly ownCount: number;
 }
 
+/**
+ * `engine` is where the checks run: a run's session, so that a `custom_sql` check can read the
+ * run's other steps by name, or the warehouse (published datasets only).
+ */
 export async function checkOutput(
-  deps: Pick<RunnerDeps, 'warehouse'>,
+  engine: SqlEngine,
   dataset: Dataset,
   table: string,
   contract: ContractSet | undefined,
   now: Date,
 ): Promise<OutputCheck> {
   const options = { now, sampleSize: 20, indexColumns: dataset.primaryKey };
-  if (!contract) return { report: await runChecks(deps.warehouse, table, dataset.checks, options), ownCount: 0 };
-  const validation = await validateAgainstContract(deps.warehouse, table, contract.current, { ...options, extraChecks: dataset.checks });
+  if (!contract) return { report: await runChecks(engine, table, dataset.checks, options), ownCount: 0 };
+  const validation = await validateAgainstContract(engine, table, contract.current, { ...options, extraChecks: dataset.checks });
   if (!validation.checks) throw new SluiceError('INTERNAL', 'contract validation returned no check report');
   return { report: validation.checks, validation, ownCount: validation.contractCheckCount ?? 0 };
 }

@@ -1,4 +1,5 @@
-import { quoteIdent, quoteLiteral } from '../sql.ts';
+import { quoteIdent } from '../sql.ts';
+import { outsidePartitions } from '../partition-predicate.ts';
 import type { DatasetInfo, StoredSegment, StoredVersion } from './warehouse-catalog.ts';
 
 /**
@@ -30,9 +31,7 @@ export function datasetRelation(dataset: DatasetInfo, pointers: ReadonlyMap<stri
   }
   const files = new Map<string, string>();
   const branches: string[] = [];
-  const col = quoteIdent(dataset.partitionColumn);
-  const type = dataset.columns.find((c) => c.name === dataset.partitionColumn)?.type ?? 'VARCHAR';
-  const literal = (p: string): string => `CAST(${quoteLiteral(p)} AS ${type})`;
+  const type = dataset.columns.find((c) => c.name === dataset.partitionColumn)?.type;
   let segmentCount = 0;
   for (const s of [...segments].sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1))) {
     const served = s.partitions.filter((p) => servedBy.get(p.partition)?.segment === s.id);
@@ -40,7 +39,7 @@ export function datasetRelation(dataset: DatasetInfo, pointers: ReadonlyMap<stri
     segmentCount++;
     files.set(s.alias, s.file);
     const excluded = s.partitions.filter((p) => servedBy.get(p.partition)?.segment !== s.id).map((p) => p.partition);
-    branches.push(`SELECT * FROM ${quoteIdent(s.alias)}.data${excluded.length ? ` WHERE ${col} NOT IN (${excluded.map(literal).join(', ')})` : ''}`);
+    branches.push(`SELECT * FROM ${quoteIdent(s.alias)}.data${excluded.length ? ` WHERE ${outsidePartitions(dataset.partitionColumn, type, excluded)}` : ''}`);
   }
   let overlays = 0;
   for (const [partition, versionId] of [...pointers.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { crashPoint } from '../../util/crash-point.ts';
 import { SluiceError } from '../../util/errors.ts';
 import { quoteIdent, quoteLiteral } from '../sql.ts';
+import { outsidePartitions, partitionPredicate } from '../partition-predicate.ts';
 import type { CompactionReport } from '../warehouse.ts';
 import { fingerprintOf, fingerprintSql, writeDataFile } from './data-files.ts';
 import { datasetRelation } from './dataset-relation.ts';
@@ -51,14 +52,13 @@ export async function compactDatasets(w: DuckDBWarehouse, db: DuckDBEngine, poli
     }
     if (merged.length + overlayParts.length < (o.force ? 1 : 2)) continue;
     const started = performance.now();
-    const col = quoteIdent(d.partitionColumn);
+    const type = d.columns.find((c) => c.name === d.partitionColumn)?.type;
     const branches: string[] = [];
     const partitions: SegmentPartition[] = [];
     for (const s of merged) {
       const served = s.partitions.filter((p) => relation.servedBy.get(p.partition)?.segment === s.id);
       const excluded = s.partitions.filter((p) => relation.servedBy.get(p.partition)?.segment !== s.id);
-      const type = d.columns.find((c) => c.name === d.partitionColumn)?.type ?? 'VARCHAR';
-      branches.push(`SELECT * FROM ${quoteIdent(s.alias)}.data${excluded.length ? ` WHERE ${col} NOT IN (${excluded.map((p) => `CAST(${quoteLiteral(p.partition)} AS ${type})`).join(', ')})` : ''}`);
+      branches.push(`SELECT * FROM ${quoteIdent(s.alias)}.data${excluded.length ? ` WHERE ${outsidePartitions(d.partitionColumn, type, excluded.map((p) => p.partition))}` : ''}`);
       partitions.push(...served);
     }
     for (const [partition, x] of overlayParts) {
@@ -70,7 +70,7 @@ export async function compactDatasets(w: DuckDBWarehouse, db: DuckDBEngine, poli
     const id = `${d.name}.${new Date().toISOString().replace(/[-:.]/g, '')}.${randomUUID().slice(0, 8)}`;
     const alias = aliasOf('s', id);
     const file = join('segments', `${alias}.duckdb`);
-    const sql = `SELECT * FROM (${branches.join(' UNION ALL BY NAME ')}) ORDER BY ${col}`;
+    const sql = `SELECT * FROM (${branches.join(' UNION ALL BY NAME ')})${d.partitionColumn ? ` ORDER BY ${quoteIdent(d.partitionColumn)}` : ''}`;
     await w.attachments.ensureFor(sql);
     const conn = await db.connect();
     try {
@@ -79,8 +79,7 @@ export async function compactDatasets(w: DuckDBWarehouse, db: DuckDBEngine, poli
       await conn.exec(`ATTACH ${quoteLiteral(join(w.folder, file))} AS ${quoteIdent(alias)} (READ_ONLY)`);
       try {
         for (const p of partitions) {
-          const type = d.columns.find((c) => c.name === d.partitionColumn)?.type ?? 'VARCHAR';
-          const got = fingerprintOf((await conn.query(fingerprintSql(`${quoteIdent(alias)}.data`, d.columns, `${col} = CAST(${quoteLiteral(p.partition)} AS ${type})`)))[0]);
+          const got = fingerprintOf((await conn.query(fingerprintSql(`${quoteIdent(alias)}.data`, d.columns, partitionPredicate(d.partitionColumn, type, p.partition))))[0]);
           if (got.fingerprint !== p.fingerprint) throw new SluiceError('CORRUPT', `compaction of ${d.name}: partition ${p.partition} in the new segment ${file} does not match version ${p.versionId} (${got.fingerprint} vs ${p.fingerprint}); the segment is not used`, { file: join(w.folder, file) });
         }
       } finally {

@@ -2,6 +2,8 @@ import { existsSync, linkSync, mkdirSync, readFileSync, readlinkSync, renameSync
 import { join, resolve } from 'node:path';
 import { SluiceError } from '../../util/errors.ts';
 import { quoteIdent, quoteLiteral } from '../sql.ts';
+import { holdsValue } from '../partition-predicate.ts';
+import { hiveEscape } from '../hive-path.ts';
 import type { ExportReport } from '../warehouse.ts';
 import { fsyncPath } from './data-files.ts';
 import type { DuckDBEngine } from './duckdb-engine.ts';
@@ -9,7 +11,7 @@ import type { DuckDBWarehouse } from './duckdb-warehouse.ts';
 
 interface Manifest {
   readonly dataset: string;
-  readonly partitionColumn: string;
+  readonly partitionColumn: string | null;
   readonly partitions: Record<string, { readonly version: string; readonly file: string; readonly rows: number }>;
 }
 
@@ -42,17 +44,22 @@ export async function exportDataset(w: DuckDBWarehouse, db: DuckDBEngine, datase
     for (const [partition, versionId] of [...pointers].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       const v = versions.get(versionId);
       if (!v) throw new SluiceError('CORRUPT', `${dataset} ${partition} points at version ${versionId}, which is not in the catalog`);
-      const rel = join(`${info.partitionColumn}=${partition}`, 'data.parquet');
+      // The partition column lives in the folder name (hive style), as Spark and pandas expect, when
+      // every row holds the partition's value; a time range (a month of days) keeps its column and
+      // names the folder by the partition. An unpartitioned dataset is one file.
+      const type = info.columns.find((c) => c.name === info.partitionColumn)?.type;
+      const inFolder = info.partitionColumn !== null && holdsValue(type, partition);
+      const folder = info.partitionColumn === null ? '' : `${inFolder ? info.partitionColumn : 'sluice_partition'}=${hiveEscape(partition)}`;
+      const rel = join(folder, 'data.parquet');
       const target = join(snapshot, rel);
-      mkdirSync(join(snapshot, `${info.partitionColumn}=${partition}`), { recursive: true });
+      mkdirSync(join(snapshot, folder), { recursive: true });
       const before = previous?.partitions[partition];
       if (before && before.version === versionId && previousSnapshot && existsSync(join(previousSnapshot, before.file))) {
         linkSync(join(previousSnapshot, before.file), target);
         reused++;
       } else {
         await w.attachments.ensure([v.alias]);
-        // The partition column lives in the folder name (hive style), as Spark and pandas expect.
-        await conn.exec(`COPY (SELECT * EXCLUDE (${quoteIdent(info.partitionColumn)}) FROM ${quoteIdent(v.alias)}.data) TO ${quoteLiteral(target)} (FORMAT parquet, COMPRESSION zstd)`);
+        await conn.exec(`COPY (SELECT *${inFolder && info.partitionColumn ? ` EXCLUDE (${quoteIdent(info.partitionColumn)})` : ''} FROM ${quoteIdent(v.alias)}.data) TO ${quoteLiteral(target)} (FORMAT parquet, COMPRESSION zstd)`);
         fsyncPath(target);
         written++;
       }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { quoteIdent, quoteLiteral } from '../sql.ts';
+import { quoteIdent } from '../sql.ts';
+import { partitionPredicate } from '../partition-predicate.ts';
 import type { DataVerdict } from '../warehouse.ts';
 import { fingerprintOf, fingerprintSql } from './data-files.ts';
 import type { DuckDBWarehouse } from './duckdb-warehouse.ts';
@@ -20,8 +21,8 @@ export async function verifyData(w: DuckDBWarehouse, o: { datasets?: readonly st
     const wanted = o.partitions?.get(d.name);
     const relation = w.relation(d.name);
     if (!relation) continue;
-    const type = d.columns.find((c) => c.name === d.partitionColumn)?.type ?? 'VARCHAR';
-    const inPartition = (p: string): string => `${quoteIdent(d.partitionColumn)} = CAST(${quoteLiteral(p)} AS ${type})`;
+    const type = d.columns.find((c) => c.name === d.partitionColumn)?.type;
+    const inPartition = (p: string): string => partitionPredicate(d.partitionColumn, type, p);
     const segmentsById = new Map(w.catalog.segments(d.name).map((s) => [s.id, s]));
     for (const [partition, served] of relation.servedBy) {
       if (wanted && !wanted.includes(partition)) continue;

@@ -5,11 +5,15 @@ import type { Row } from '../sql-engine.ts';
 import { quoteIdent, quoteLiteral } from '../sql.ts';
 import type { NewOutputVersion, OutputVersion, WarehouseSession } from '../warehouse.ts';
 import { ALIAS_PATTERN } from './attachments.ts';
+import { hiveEscape } from '../hive-path.ts';
+import { PARTITION_RELATION, WHOLE, type PartitionBinding } from '../partition-binding.ts';
+import { naiveBounds, partitionPredicate } from '../partition-predicate.ts';
 import { writeDataFile } from './data-files.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
 import type { DuckDBSession } from './duckdb-engine.ts';
 import { checkCsvHeaders, fileReader } from './duckdb-file-reader.ts';
-import { aliasOf, toOutputVersion, type DuckDBWarehouse } from './duckdb-warehouse.ts';
+import { aliasOf, type DuckDBWarehouse } from './duckdb-warehouse.ts';
+import { toOutputVersion } from './warehouse-catalog.ts';
 
 /**
  * One run's session: a DuckDB connection of its own, so temp bindings stay apart. Outputs are
@@ -35,36 +39,54 @@ export class DuckDBWarehouseSession implements WarehouseSession {
     return this.conn.exec(sql);
   }
 
-  async bindSource(source: Source, partition: string, projectRoot: string): Promise<{ rows: number }> {
+  async bindSource(source: Source, partition: PartitionBinding, projectRoot: string, options: { readonly allowEmpty?: boolean } = {}): Promise<{ rows: number }> {
     const where = source.kind === 'files' ? source.path : `table ${source.table}`;
     const field = `sources.${source.name}`;
+    // Read whole: a source declared so, or every source of an unpartitioned run.
+    const column = partition.value === WHOLE ? undefined : source.partitionColumn;
     try {
       let reader: string;
-      let filter = source.partitionColumn ? ` WHERE ${quoteIdent(source.partitionColumn)} = ${quoteLiteral(partition)}` : '';
+      let filtered = column !== undefined;
       if (source.kind === 'files') {
-        const files = await this.sourceFiles(source, projectRoot, partition);
+        const { files, exact, all } = await this.sourceFiles(source, projectRoot, column ? partition.value : undefined);
         if (files.length === 0) {
-          const what = source.hive && source.partitionColumn ? `no folder ${source.partitionColumn}=${partition}` : 'no files';
-          throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}): ${what} for partition ${partition}`, { field });
+          const what = source.hive && column ? `no folder ${column}=${hiveEscape(partition.value)}` : 'no files';
+          if (!(options.allowEmpty && column)) throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}): ${what} for partition ${partition.value}`, { field });
+          // An allowed empty partition still has the source's columns: from the declared ones, or any file's.
+          reader = all.length > 0 ? fileReader(source, all.slice(0, 1)) : emptyRelation(source, where);
+          await this.exec(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(source.name)} AS SELECT * FROM ${reader} WHERE FALSE`);
+          return { rows: 0 };
         }
         reader = fileReader(source, files);
         // A hive folder holds exactly one partition; the filter is then implied by the file list.
-        if (source.hive) filter = '';
+        if (source.hive && exact) filtered = false;
       } else {
         reader = await this.tableReader(source.table);
+      }
+      let filter = '';
+      if (filtered && column) {
+        const [c] = await this.conn.query(`SELECT column_type FROM (DESCRIBE SELECT * FROM ${reader}) WHERE column_name = ${quoteLiteral(column)}`);
+        filter = ` WHERE ${partitionPredicate(column, c ? String(c['column_type']) : undefined, partition.value)}`;
       }
       await this.exec(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(source.name)} AS SELECT * FROM ${reader}${filter}`);
       if (source.columns && !(source.kind === 'files' && source.format === 'csv')) await this.checkDeclaredColumns(source, where);
       const [r] = await this.conn.query(`SELECT count(*)::BIGINT AS n FROM ${quoteIdent(source.name)}`);
       const rows = Number(r?.['n'] ?? 0);
-      if (source.partitionColumn && rows === 0) {
-        throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}) has no rows for partition ${partition}`, { field });
+      if (column && rows === 0 && !options.allowEmpty) {
+        throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}) has no rows for partition ${partition.value} (set allow_empty: true on the datasets that read it to publish empty partitions)`, { field });
       }
       return { rows };
     } catch (e) {
       if (e instanceof SluiceError && e.code !== 'SQL_FAILED') throw e;
       throw new SluiceError('DATA_INVALID', `source ${source.name} (${where}): ${messageOf(e)}`, { field }, [], { cause: e });
     }
+  }
+
+  async bindPartition(p: PartitionBinding): Promise<void> {
+    const ts = (v: string | null, type: string): string => (v === null ? `CAST(NULL AS ${type})` : `CAST(${quoteLiteral(v)} AS ${type})`);
+    await this.conn.exec(
+      `CREATE OR REPLACE TEMP VIEW ${PARTITION_RELATION} AS SELECT CAST(${quoteLiteral(p.value)} AS VARCHAR) AS value, ${ts(p.startsAt, 'TIMESTAMP')} AS starts_at, ${ts(p.endsAt, 'TIMESTAMP')} AS ends_at, ${ts(p.startsAtUtc, 'TIMESTAMPTZ')} AS starts_at_utc, ${ts(p.endsAtUtc, 'TIMESTAMPTZ')} AS ends_at_utc`,
+    );
   }
 
   /** A `table:` source: a dataset published here (by its name, or `main.<name>`), else a table of the working database. */
@@ -78,17 +100,27 @@ export class DuckDBWarehouseSession implements WarehouseSession {
     return table;
   }
 
-  /** The files of a source for one partition: for hive layouts only that partition's folder. */
-  private async sourceFiles(source: FileSource, root: string, partition: string): Promise<string[]> {
+  /**
+   * The files of a source for one partition: for hive layouts that partition's folder (`exact`), or
+   * for a time partition the folders of finer grain inside it (a month's day folders, a day's hour
+   * folders), which the partition's bounds then filter. `all` is every file the glob matches.
+   */
+  private async sourceFiles(source: FileSource, root: string, partition: string | undefined): Promise<{ files: string[]; exact: boolean; all: string[] }> {
     const pattern = isAbsolute(source.path) ? source.path : join(root, source.path);
     const rows = await this.conn.query(`SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file`);
-    let files = rows.map((r) => String(r['file']));
-    if (source.hive && source.partitionColumn) {
-      const segment = `/${source.partitionColumn}=${partition}/`;
-      files = files.filter((f) => f.includes(segment));
+    const all = rows.map((r) => String(r['file']));
+    let files = all;
+    let exact = true;
+    if (source.hive && source.partitionColumn && partition !== undefined) {
+      const key = `/${source.partitionColumn}=`;
+      files = all.filter((f) => f.includes(`${key}${hiveEscape(partition)}/`));
+      if (files.length === 0 && naiveBounds(partition)) {
+        files = all.filter((f) => f.includes(`${key}${partition}-`) || f.includes(`${key}${partition}T`));
+        exact = false;
+      }
     }
     if (source.format === 'csv' && source.columns) checkCsvHeaders(source, files);
-    return files;
+    return { files, exact, all };
   }
 
   private async checkDeclaredColumns(source: Source, where: string): Promise<void> {
@@ -166,6 +198,12 @@ function sameType(actual: string, declared: string): boolean {
   const a = norm(actual);
   const d = norm(declared);
   return a === d || (d === 'DECIMAL' && a.startsWith('DECIMAL'));
+}
+
+/** A source with declared columns and no file yet, as an empty relation of those columns. */
+function emptyRelation(source: Source, where: string): string {
+  if (!source.columns) throw new SluiceError('NOT_FOUND', `source ${source.name} (${where}): no files, and no declared columns to publish an empty partition with`, { field: `sources.${source.name}.columns` });
+  return `(SELECT ${Object.entries(source.columns).map(([n, t]) => `CAST(NULL AS ${t}) AS ${quoteIdent(n)}`).join(', ')})`;
 }
 
 function stripTrailingSemicolon(sql: string): string {

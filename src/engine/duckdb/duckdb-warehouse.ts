@@ -18,7 +18,7 @@ import { collectGarbage } from './duckdb-gc.ts';
 import { migrateLegacyLayout } from './duckdb-legacy-layout.ts';
 import { verifyData } from './duckdb-verify-data.ts';
 import { DuckDBWarehouseSession } from './duckdb-warehouse-session.ts';
-import { WarehouseCatalog, type StoredVersion } from './warehouse-catalog.ts';
+import { dataFolderOf, toOutputVersion, WarehouseCatalog, type StoredVersion } from './warehouse-catalog.ts';
 
 /** The in-memory catalog that holds the dataset views of this process. */
 export const LIVE = 'sluice_live';
@@ -315,18 +315,12 @@ export class DuckDBWarehouse implements Warehouse {
 }
 
 /** `.sluice/warehouse-dev.duckdb` keeps its data files in `.sluice/warehouse-dev/`. */
-export function dataFolderOf(path: string): string {
-  return path.endsWith('.duckdb') ? path.slice(0, -'.duckdb'.length) : `${path}.data`;
-}
 
 /** An alias derived from an id: stable, SQL-safe, and recognisable in SQL text (ALIAS_PATTERN). */
 export function aliasOf(kind: 'v' | 's', id: string): string {
   return `sluice_${kind}_${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
 }
 
-export function toOutputVersion(v: StoredVersion): OutputVersion {
-  return { id: v.id, pipeline: v.pipeline, step: v.step, stepVersion: v.stepVersion, versionHash: v.versionHash, partition: v.partition, runId: v.runId, rowCount: v.rowCount, createdAt: v.createdAt, table: `${quoteIdent(v.alias)}.data` };
-}
 
 function signature(columns: readonly ColumnInfo[]): string {
   return columns.map((c) => `${c.name.toLowerCase()} ${c.type}`).sort().join(', ');

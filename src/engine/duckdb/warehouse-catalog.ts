@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SluiceError, messageOf } from '../../util/errors.ts';
 import type { ColumnInfo, OutputVersion, Publication } from '../warehouse.ts';
+import { quoteIdent } from '../sql.ts';
 
 /**
  * The embedded warehouse's catalog: which immutable data file holds each output version, which
@@ -47,7 +48,8 @@ export interface StoredSegment {
 
 export interface DatasetInfo {
   readonly name: string;
-  readonly partitionColumn: string;
+  /** null: unpartitioned (stored as ''). */
+  readonly partitionColumn: string | null;
   readonly columns: readonly ColumnInfo[];
 }
 
@@ -184,15 +186,15 @@ export class WarehouseCatalog {
 
   dataset(name: string): DatasetInfo | undefined {
     const r = this.db.prepare('SELECT * FROM datasets WHERE name = ?').get(name) as Row | undefined;
-    return r ? { name: String(r['name']), partitionColumn: String(r['partition_column']), columns: JSON.parse(String(r['columns'])) as ColumnInfo[] } : undefined;
+    return r ? { name: String(r['name']), partitionColumn: String(r['partition_column'] ?? '') || null, columns: JSON.parse(String(r['columns'])) as ColumnInfo[] } : undefined;
   }
 
   datasets(): DatasetInfo[] {
-    return (this.db.prepare('SELECT * FROM datasets ORDER BY name').all() as Row[]).map((r) => ({ name: String(r['name']), partitionColumn: String(r['partition_column']), columns: JSON.parse(String(r['columns'])) as ColumnInfo[] }));
+    return (this.db.prepare('SELECT * FROM datasets ORDER BY name').all() as Row[]).map((r) => ({ name: String(r['name']), partitionColumn: String(r['partition_column'] ?? '') || null, columns: JSON.parse(String(r['columns'])) as ColumnInfo[] }));
   }
 
   addDataset(d: DatasetInfo): void {
-    this.db.prepare('INSERT INTO datasets (name, partition_column, columns) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(d.name, d.partitionColumn, JSON.stringify(d.columns));
+    this.db.prepare('INSERT INTO datasets (name, partition_column, columns) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(d.name, d.partitionColumn ?? '', JSON.stringify(d.columns));
   }
 
   /** dataset -> partition -> version id, for the given datasets (all when omitted). */
@@ -351,4 +353,14 @@ function toPublication(r: Row): Publication {
     rollout: r['rollout'] === null ? null : String(r['rollout']),
     intent: r['intent'] === null ? null : String(r['intent']),
   };
+}
+
+/** The data folder of a warehouse file: `x.duckdb` -> `x/` (its version files, segments and catalog). */
+export function dataFolderOf(path: string): string {
+  return path.endsWith('.duckdb') ? path.slice(0, -'.duckdb'.length) : `${path}.data`;
+}
+
+/** A stored version as the engine-neutral OutputVersion: its rows are the `data` table of its attached file. */
+export function toOutputVersion(v: StoredVersion): OutputVersion {
+  return { id: v.id, pipeline: v.pipeline, step: v.step, stepVersion: v.stepVersion, versionHash: v.versionHash, partition: v.partition, runId: v.runId, rowCount: v.rowCount, createdAt: v.createdAt, table: `${quoteIdent(v.alias)}.data` };
 }

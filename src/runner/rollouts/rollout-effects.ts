@@ -1,8 +1,11 @@
-import type { Warehouse } from '../../engine/warehouse.ts';
+import type { Pipeline, Project } from '../../config/project-model.ts';
+import { WHOLE } from '../../config/partitioning.ts';
+import type { Publication, Warehouse } from '../../engine/warehouse.ts';
 import { flagSet, type FlagDefinition } from '../../flags/flag.ts';
 import type { FlagStates } from '../flag-states.ts';
 import type { AuditTrail } from '../../governance/audit-trail.ts';
-import { describeExposure, exposureFlagState } from '../../rollout/exposure-flag-state.ts';
+import { describeFlagChange, exposureFlagState } from '../../rollout/exposure-flag-state.ts';
+import { rolloutSalt } from '../../flags/flag-salt.ts';
 import type { RolloutAction } from '../../rollout/rollout-action.ts';
 import type { RolloutPlan, StepRef } from '../../rollout/rollout-plan.ts';
 import type { UnitOfWork } from '../../store/metadata-store.ts';
@@ -11,7 +14,7 @@ import { SluiceError } from '../../util/errors.ts';
 import { crashPoint } from '../../util/crash-point.ts';
 import { stableJson } from '../../util/stable-json.ts';
 import { stateOf } from '../../flags/flag-state.ts';
-import { dependsOn, pipelineOfDataset } from '../dataset-graph.ts';
+import { dependsOn, pipelineOfDataset, tableName } from '../dataset-graph.ts';
 import { runPipeline, type RunnerDeps } from '../run-pipeline.ts';
 import { stepFlag } from '../step-exposure.ts';
 
@@ -42,11 +45,13 @@ export class RolloutEffects {
         for (const step of a.steps) {
           // The baseline exposure belongs to no rollout: runs pinned to it are plain baseline runs.
           const rollout = a.exposure.mode === 'baseline' ? {} : { rollout: a.rolloutId };
+          const declared = this.flagOf(step);
+          const now = await this.deps.flags.flag(a.environment, declared.name);
+          // The salt stays the one the flag has (or declares): a rollout never re-buckets keys.
+          const want = exposureFlagState(a.baseline, a.candidate, a.exposure, rolloutSalt(now, declared));
           // Setting the same state again after a crash would only add a revision: skip it when it stands.
-          const want = exposureFlagState(step, a.baseline, a.candidate, a.exposure);
-          const now = await this.deps.flags.flag(a.environment, this.flagOf(step).name);
           if (sameState(now, { ...want, ...rollout })) continue;
-          await this.deps.flags.set(a.environment, this.flagOf(step).name, want, 'sluice', `rollout ${a.rolloutId}: ${describeExposure(a.exposure)}`, 'flag.set', rollout);
+          await this.deps.flags.set(a.environment, declared.name, want, 'sluice', describeFlagChange(a), 'flag.set', rollout);
         }
         crashPoint('effects.flags');
       } else if (a.kind === 'republish') {
@@ -55,8 +60,9 @@ export class RolloutEffects {
       } else if (a.kind === 'rerun_downstream') {
         for (const item of a.items) {
           const partitions = item.partitions.filter((p) => item.because.some((d) => changed.has(`${item.environment}\0${d}\0${p}`)));
-          await this.rerunDownstream(item.environment, item.dataset, partitions, plan.name, item.because);
-          for (const p of partitions) changed.add(`${item.environment}\0${item.dataset}\0${p}`);
+          const rerun = await this.rerunDownstream(item.environment, item.dataset, partitions, plan.name, item.because);
+          // Readers further down see what this re-run changed, in its own partitions and in the planner's.
+          for (const p of [...partitions, ...rerun]) changed.add(`${item.environment}\0${item.dataset}\0${p}`);
           crashPoint('effects.rerun');
         }
       }
@@ -95,7 +101,7 @@ export class RolloutEffects {
       const publishItems = todo.map(({ item, restore, replaces }) => {
         const ds = pipelineOfDataset(this.deps.project, item.dataset)?.datasets.get(item.dataset);
         if (!ds) throw new SluiceError('NOT_FOUND', `rollback: unknown dataset ${item.dataset}`);
-        return { dataset: item.dataset, partitionColumn: ds.partitionColumn, partition: item.partition, versionId: restore, expected: replaces, rollout: null };
+        return { dataset: item.dataset, partitionColumn: ds.partitionColumn ?? null, partition: item.partition, versionId: restore, expected: replaces, rollout: null };
       });
       const pubs = publishItems.length > 0 ? await w.publish(publishItems, { runId: null, actor: 'sluice', reason: `rollback of ${plan.name}`, at: this.deps.clock.now(), intent: rollbackIntent(plan.name) }) : [];
       crashPoint('effects.published');
@@ -144,15 +150,16 @@ export class RolloutEffects {
   }
 
   /** Re-runs the steps that publish `dataset`, reading the (restored) published outputs of everything else. */
-  private async rerunDownstream(environment: string, dataset: string, partitions: readonly string[], rollout: string, because: readonly string[]): Promise<void> {
+  private async rerunDownstream(environment: string, dataset: string, partitions: readonly string[], rollout: string, because: readonly string[]): Promise<string[]> {
     const pipeline = pipelineOfDataset(this.deps.project, dataset);
-    if (!pipeline) return;
+    if (!pipeline) return [];
+    const rerun: string[] = [];
     const w = await this.deps.warehouseFor(environment);
     const target = pipeline.datasets.get(dataset)?.step ?? '';
     // Everything not downstream of the re-run dataset is read from what is published now.
     const keep = [...pipeline.datasets.values()].filter((d) => d.name !== dataset && !dependsOn(pipeline, d.step, target));
     const current = await w.currentPublications();
-    for (const partition of partitions) {
+    for (const partition of rerunPartitions(this.deps.project, pipeline, dataset, partitions, because, current)) {
       const here = current.filter((p) => p.partition === partition);
       // Published after what it is re-run for was restored: it was computed from the restored data
       // already (this rollback's re-run before a crash, or a later run), so it is not run again.
@@ -169,9 +176,41 @@ export class RolloutEffects {
       }
       const { project, store, audit, clock, metrics } = this.deps;
       await runPipeline({ project, warehouse: w, store, audit, clock, ...(metrics ? { metrics } : {}) }, { pipeline: pipeline.name, partition, environment, actor: 'sluice', reuseOutputs: reuse });
+      rerun.push(partition);
       this.deps.log?.(`re-ran ${dataset} ${partition} in ${environment} (rollback of ${rollout})`);
     }
+    return rerun;
   }
+}
+
+/**
+ * The partitions of `dataset` a rollback re-runs, from the restored partitions of what it reads.
+ * Inside one pipeline partitions carry over as they are. An unpartitioned reader is recomputed
+ * once. A reader in another pipeline re-runs its published partitions that read restored rows:
+ * all of them when it reads the upstream dataset whole, else those that overlap a restored
+ * partition in time (a month over its days, a day over its hours) or share its value.
+ */
+function rerunPartitions(project: Project, pipeline: Pipeline, dataset: string, partitions: readonly string[], because: readonly string[], current: readonly Publication[]): string[] {
+  if (partitions.length === 0) return [];
+  if (pipeline.partitioning.kind === 'whole') return [WHOLE];
+  const own = [...new Set(current.filter((p) => p.dataset === dataset).map((p) => p.partition))].sort();
+  const out = new Set<string>();
+  for (const upstream of because) {
+    if (pipeline.datasets.has(upstream)) {
+      for (const p of partitions) out.add(p);
+      continue;
+    }
+    const source = [...pipeline.sources.values()].find((s) => s.kind === 'table' && tableName(s.table) === upstream);
+    const readsWhole = !source?.partitionColumn || pipelineOfDataset(project, upstream)?.partitioning.kind === 'whole';
+    for (const p of own) if (readsWhole || partitions.some((u) => overlaps(p, u))) out.add(p);
+  }
+  return [...out].sort();
+}
+
+/** Two partition values that cover some of the same rows: equal, or one a time period inside the other. */
+function overlaps(a: string, b: string): boolean {
+  const inside = (fine: string, coarse: string): boolean => fine.startsWith(`${coarse}-`) || fine.startsWith(`${coarse}T`);
+  return a === b || inside(a, b) || inside(b, a);
 }
 
 /** Two flag states that behave the same (the rollout id included). */
