@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runPipeline } from '../src/runner/run-pipeline.ts';
@@ -145,6 +145,32 @@ describe('profiles: every published output is profiled and judged against its hi
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /warning: could not profile cleaned_orders partition 2026-11-09 .*the publish stands/);
     assert.match(again.stdout, /published cleaned_orders 2026-11-09/);
+  });
+
+  test('a minimum volume: on a dataset of one or two rows a day, a day with two rows is no anomaly', async () => {
+    using tmp = tempDir();
+    const root = await smallProject(tmp.dir, { days: 1, ordersPerDay: 10 });
+    const p = ['--project', root];
+    // Eight days of one order, then a day of two: the row count "doubles" against a flat median of 1.
+    rmSync(join(root, 'data/orders'), { recursive: true });
+    for (let d = 1; d <= 9; d++) {
+      const day = `2026-11-0${d}`;
+      mkdirSync(join(root, `data/orders/order_date=${day}`), { recursive: true });
+      const rows = Array.from({ length: d === 9 ? 2 : 1 }, (_, i) => `${d * 10 + i},1,${day} 10:00:00,USD,10.5,paid,web`);
+      writeFileSync(join(root, `data/orders/order_date=${day}/data_0.csv`), `order_id,customer_id,ordered_at,currency,amount,status,channel\n${rows.join('\n')}\n`);
+    }
+    const bf = sluice([...p, 'backfill', 'orders', '--from', '2026-11-01', '--to', '2026-11-09']);
+    assert.equal(bf.code, 0, bf.stderr);
+    assert.doesNotMatch(bf.stderr, /anomaly/, 'no run warns of an anomaly');
+    const list = sluice([...p, 'profile', 'cleaned_orders']);
+    assert.match(list.stdout, /2026-11-09 .* exact\s+-\n/);
+    assert.match(list.stdout, /\nno anomalies\n?$/);
+    const one = JSON.parse(sluice([...p, '--json', 'profile', 'cleaned_orders', '--partition', '2026-11-09']).stdout) as { profile: StoredProfile };
+    const rows = one.profile.anomalies.find((a) => a.metric === 'row_count');
+    assert.deepEqual([one.profile.rowCount, rows?.expected, rows?.historyUsed, rows?.verdict, rows?.flagged], [2, 1, 8, 'insufficient_volume', false]);
+    const text = sluice([...p, 'profile', 'cleaned_orders', '--partition', '2026-11-09']).stdout;
+    assert.match(text, /anomaly verdicts \(.*7\+ points, 30\+ rows, a row count more than 5 rows off its median\)/);
+    assert.match(text, /row_count\s+insufficient_volume\s+2\s+1\s/);
   });
 
   test('profile: false on a dataset keeps no profile of it (and so no anomaly verdicts); the others are still profiled', async () => {

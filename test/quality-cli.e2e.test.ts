@@ -1,22 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { aliasOf } from '../src/engine/duckdb/duckdb-warehouse.ts';
 import { DuckDBEngine } from '../src/engine/duckdb/duckdb-engine.ts';
 import { quoteLiteral } from '../src/engine/sql.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, runBin, type BinOutput } from './helpers.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'sluice.js');
+const sluice = (args: string[], cwd?: string): BinOutput => runBin(args, { actor: 'erin', ...(cwd ? { cwd } : {}) });
 
-function sluice(args: string[], cwd?: string): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, env: { ...process.env, SLUICE_ACTOR: 'erin' }, timeout: 180_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function json<T>(r: { code: number; stdout: string; stderr: string }): T {
+function json<T>(r: BinOutput): T {
   assert.ok(r.stdout.trim().startsWith('{') || r.stdout.trim().startsWith('['), `expected JSON, got (exit ${r.code}): ${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
@@ -151,6 +145,14 @@ describe('quality cli: check, diff, contract diff, profile and synth through the
     assert.equal(sluice(['init', root]).code, 0);
     const p = ['--project', root];
     const dir = join(root, 'contracts/cleaned_orders');
+    // One version: comparing it with itself (or the dataset with itself) is no change, exit 0.
+    for (const args of [['cleaned_orders@v1', 'cleaned_orders'], ['cleaned_orders', 'cleaned_orders'], ['cleaned_orders@v1', 'cleaned_orders@v1']]) {
+      const same = sluice([...p, 'contract', 'diff', ...args]);
+      assert.equal(same.code, 0, `${args.join(' ')}: ${same.stderr}`);
+      assert.match(same.stdout, /^contract cleaned_orders@v1 -> cleaned_orders@v1 \(v1\), mode backward: no change/, args.join(' '));
+    }
+    const sameJson = json<{ compatible: boolean; noChange: boolean; changes: unknown[] }>(sluice([...p, '--json', 'contract', 'diff', 'cleaned_orders@v1', 'cleaned_orders', '--mode', 'full_transitive']));
+    assert.deepEqual([sameJson.compatible, sameJson.noChange, sameJson.changes], [true, true, []]);
     const v1 = readFileSync(join(dir, 'v1.yaml'), 'utf8');
     // v2 drops channel; v3 adds a nullable note to v2.
     const v2 = v1.replace('version: 1', 'version: 2').replace('  - { name: channel, type: VARCHAR }\n', '');
@@ -176,6 +178,10 @@ describe('quality cli: check, diff, contract diff, profile and synth through the
     const files = sluice(['contract', 'diff', 'contracts/cleaned_orders/v1.yaml', 'contracts/cleaned_orders/v3.yaml', '--mode', 'forward'], root);
     assert.equal(files.code, 0, files.stderr);
     assert.match(files.stdout, /contract contracts\/cleaned_orders\/v1\.yaml -> contracts\/cleaned_orders\/v3\.yaml \(v3\), mode forward, against v1: compatible/);
+
+    const itself = sluice([...p, 'contract', 'diff', 'cleaned_orders@v2', 'cleaned_orders@v2']);
+    assert.equal(itself.code, 0, 'a version against itself is no change, whatever came before it');
+    assert.match(itself.stdout, /no change \(the same version\)/);
 
     const show = sluice([...p, 'contract', 'show', 'cleaned_orders']);
     assert.match(show.stdout, /versions v1, v2, v3 \(current v3\)/);

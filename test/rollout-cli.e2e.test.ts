@@ -3,16 +3,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.ts';
+import { tempDir, runBin, BIN, type BinOutput } from './helpers.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'sluice.js');
-
-type Out = { code: number; stdout: string; stderr: string };
-
-function sluice(root: string, args: string[], actor = 'alice'): Out {
-  const r = spawnSync(process.execPath, [BIN, '--project', root, ...args], { encoding: 'utf8', env: { ...process.env, SLUICE_ACTOR: actor }, timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+type Out = BinOutput;
+const sluice = (root: string, args: string[], actor = 'alice'): Out => runBin(args, { root, actor });
 
 function ok(r: Out, what: string): Out {
   assert.equal(r.code, 0, `${what}: exit ${r.code}\n${r.stderr}\n${r.stdout}`);
@@ -278,6 +272,59 @@ describe('sluice rollout: the CLI end to end through the real bin', () => {
     assert.match(late.stderr, /nothing to rehearse: rollout ship is rolled_back/);
     assert.equal(sluice(root, ['rollout', 'rehearse', 'nope']).code, 4);
     ok(sluice(root, ['audit', 'verify']), 'audit verify');
+  });
+
+  test('flag history says in words what each rollout step did; the declared group_id stays; a new salt is refused while the rollout runs', () => {
+    using tmp = tempDir();
+    const root = project(tmp.dir, { ship: SHIP });
+    ok(sluice(root, ['rollout', 'start', 'ship', '--reason', 'ship v2']), 'start');
+    run(root, '2026-11-01'); // shadow -> canary-50
+    type History = { revisions: { reason: string; state: { strategies: { kind: string; groupId?: string }[] } }[] };
+    const history = (): History => json<History>(sluice(root, ['--json', 'flags', 'history', 'clean_orders_version']), 'flags history');
+    assert.deepEqual(history().revisions.map((r) => r.reason), [
+      'declared in flags/',
+      'rollout ship: shadow, v2 computed beside v1, v1 published (stage 1 of 3)',
+      'rollout ship: canary 50 % of rows (stage 2 of 3)',
+    ]);
+    assert.deepEqual(history().revisions.flatMap((r) => r.state.strategies.map((x) => x.groupId)), ['clean_orders', 'clean_orders', 'clean_orders'], 'the group_id declared in flags/ is kept, never rewritten');
+    const text = ok(sluice(root, ['flags', 'history', 'clean_orders_version']), 'history text').stdout;
+    assert.match(text, /rollout ship: canary 50 % of rows \(stage 2 of 3\) +strategy 1: gradual 0% on slice_key \(group clean_orders\) -> gradual 50% on slice_key \(group clean_orders\)/);
+    assert.doesNotMatch(text, /[{}]/, 'no JSON in flag history');
+
+    // A new salt (or a new stickiness) would move keys between the slices: refused, nothing written.
+    const salt = sluice(root, ['flags', 'set', 'clean_orders_version', '--rollout', '50', '--group-id', 'orders.clean_orders', '--reason', 'rename']);
+    assert.equal(salt.code, 7, salt.stderr);
+    assert.match(salt.stderr, /flag clean_orders_version in dev: group_id clean_orders -> orders\.clean_orders refused while rollout ship \(progressing\) slices by it/);
+    const fragment = join(tmp.dir, 'sticky.yaml');
+    writeFileSync(fragment, 'strategies:\n  - { kind: gradual, percentage: 50, stickiness: partition, group_id: clean_orders }\n');
+    const sticky = sluice(root, ['flags', 'set', 'clean_orders_version', '--file', fragment, '--reason', 'by day']);
+    assert.equal(sticky.code, 7, sticky.stderr);
+    assert.match(sticky.stderr, /stickiness slice_key -> partition refused while rollout ship/);
+    assert.equal(history().revisions.length, 3, 'a refused change writes no revision');
+    assert.equal(status(root, 'ship').stage, 'dev/canary-50');
+    // prod is not in the plan: its salt is its own business.
+    ok(sluice(root, ['--env', 'prod', 'flags', 'set', 'clean_orders_version', '--rollout', '0', '--group-id', 'other', '--reason', 'prod salt']), 'salt change in prod');
+
+    ok(sluice(root, ['rollout', 'abort', 'ship', '--reason', 'stop']), 'abort');
+    assert.equal(history().revisions.at(-1)?.reason, 'rollout ship: aborted, v1 for every row again');
+    ok(sluice(root, ['flags', 'set', 'clean_orders_version', '--rollout', '0', '--group-id', 'orders.clean_orders', '--reason', 'rename']), 'salt change once the rollout ended');
+  });
+
+  test('rollout report shows each gate verdict once per batch, also when an approval judges the stage again', () => {
+    using tmp = tempDir();
+    const root = project(tmp.dir, { gated: GATED });
+    ok(sluice(root, ['rollout', 'start', 'gated'], 'alice'), 'start');
+    run(root, '2026-11-01');
+    ok(sluice(root, ['rollout', 'approve', 'gated', '--reason', 'shadow diff is fine'], 'bob'), 'approve');
+    assert.equal(status(root, 'gated').stage, 'prod/full');
+    const md = ok(sluice(root, ['rollout', 'report', 'gated']), 'report').stdout;
+    const timeline = md.slice(md.indexOf('## Timeline'));
+    assert.equal(timeline.match(/`soak` \(soak, after publish\)/g)?.length, 1, `soak is judged on the batch and again on the approval, shown once:\n${timeline}`);
+    assert.match(timeline, /-> progressing prod\/full\*\* by sluice \(approve\): .*\(on the verdicts of batch \d+ above: soak\)\n {2}- pass `approval:/);
+    assert.match(md, /\| dev \| shadow \| .* \| 1 \| 0 \| 1 \/ 0 \/ 0 \/ 0 \|/, 'counted once too');
+    const report = json<{ timeline: { kind: string; event?: string; evidence?: { gate: string }[]; repeated?: { gates: string[] } }[] }>(sluice(root, ['rollout', 'report', 'gated', '--format', 'json']), 'report json');
+    const approved = report.timeline.find((e) => e.kind === 'transition' && e.event === 'approve');
+    assert.deepEqual([approved?.evidence?.map((v) => v.gate), approved?.repeated?.gates], [['approval:prod/full'], ['soak']]);
   });
 
   test('plans and validate report every problem as file:line field, exit 3', () => {

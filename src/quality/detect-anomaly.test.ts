@@ -45,6 +45,14 @@ describe('detectAnomaly (robust z on median and MAD)', () => {
     assert.equal(detectAnomaly(flat, { at: day(8), value: 8 }, { flatTolerance: 1 }).verdict, 'normal');
   });
 
+  test('minChange: a move of a few units is normal whatever its score', () => {
+    const flat = series([1, 1, 1, 1, 1, 1, 1]);
+    const r = detectAnomaly(flat, { at: day(7), value: 2 }, { minChange: 5 });
+    assert.equal(r.verdict, 'normal');
+    assert.equal(r.score, Infinity, 'the score is still reported');
+    assert.equal(detectAnomaly(flat, { at: day(7), value: 7 }, { minChange: 5 }).verdict, 'anomaly');
+  });
+
   test('weekly seasonality: a normal Sunday dip is only normal when compared with other Sundays', () => {
     const values = Array.from({ length: 42 }, (_, i) => (new Date(day(i)).getUTCDay() === 0 ? 200 + (i % 3) : 1000 + ((i * 7) % 11)));
     const history = series(values);

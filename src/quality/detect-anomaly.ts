@@ -6,6 +6,9 @@
  * the scale falls back to 1.2533 * mean absolute deviation; when that is 0 too (a flat series),
  * any value farther than `flatTolerance` from the flat level is an anomaly with an infinite score.
  * With `seasonality: 'day_of_week'` only history on the same UTC weekday as the new value counts.
+ * A score says how unusual a move is for this series, not whether the move matters: `minChange`
+ * keeps a move of a few units from counting as an anomaly however flat the series (a row count of
+ * 2 against a steady 1 scores infinitely high, yet is one row).
  */
 export interface MetricPoint {
   /** When the value was measured (ISO string or Date). */
@@ -21,9 +24,15 @@ export interface AnomalyOptions {
   readonly seasonality?: 'none' | 'day_of_week';
   /** For a perfectly flat history: how far a value may move and still be normal (default 0). */
   readonly flatTolerance?: number;
+  /** A value at most this far (absolute) from the median is normal whatever its score (default 0). */
+  readonly minChange?: number;
 }
 
-export type AnomalyVerdict = 'normal' | 'anomaly' | 'insufficient_history';
+/**
+ * `insufficient_history`: too few earlier points to judge. `insufficient_volume`: the data is too
+ * small for its metrics to mean much (set by `detectProfileAnomalies`, never by `detectAnomaly`).
+ */
+export type AnomalyVerdict = 'normal' | 'anomaly' | 'insufficient_history' | 'insufficient_volume';
 
 export interface AnomalyResult {
   readonly verdict: AnomalyVerdict;
@@ -90,7 +99,9 @@ export function detectAnomaly(history: readonly MetricPoint[], current: MetricPo
     scaleMethod = 'flat';
     score = Math.abs(dev) <= (options.flatTolerance ?? 0) ? 0 : dev > 0 ? Infinity : -Infinity;
   }
-  const anomaly = Math.abs(score) > threshold;
+  const minChange = options.minChange ?? 0;
+  const small = Math.abs(dev) <= minChange;
+  const anomaly = Math.abs(score) > threshold && !small;
   const direction = dev > 0 ? 'high' : dev < 0 ? 'low' : null;
   const scoreText = Number.isFinite(score) ? score.toFixed(2) : String(score);
   return {
@@ -102,6 +113,6 @@ export function detectAnomaly(history: readonly MetricPoint[], current: MetricPo
     scaleMethod,
     score,
     direction,
-    reason: `value ${current.value} vs median ${med} of ${used.length}${seasonal ? ' same-weekday' : ''} points: robust z ${scoreText} (${scaleMethod} scale ${scale.toPrecision(4)}), threshold ${threshold}`,
+    reason: `value ${current.value} vs median ${med} of ${used.length}${seasonal ? ' same-weekday' : ''} points: robust z ${scoreText} (${scaleMethod} scale ${scale.toPrecision(4)}), threshold ${threshold}${small && Math.abs(score) > threshold ? `, but it moved ${Math.abs(dev)}, not more than ${minChange}` : ''}`,
   };
 }

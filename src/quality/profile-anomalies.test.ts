@@ -42,6 +42,28 @@ describe('detectProfileAnomalies: row counts and null rates against the dataset 
     assert.equal(r?.expected, null);
   });
 
+  test('a minimum volume: a row count of 2 against a median of 1 is not an anomaly, nor is a null rate of tiny data', () => {
+    // Seen on a ported project: one or two orders a day, and every day with two was "an anomaly".
+    const tiny = Array.from({ length: 7 }, (_, i) => point(i, 1));
+    const [rows, nulls] = detectProfileAnomalies(tiny, point(7, 2, 0.5));
+    assert.deepEqual([rows?.verdict, rows?.flagged, nulls?.verdict, nulls?.flagged], ['insufficient_volume', false, 'insufficient_volume', false]);
+    assert.equal(rows?.expected, 1, 'the median is still reported');
+    assert.match(rows?.message ?? '', /^row_count: insufficient volume: 2 row\(s\) now, median 1 in 7 earlier partition\(s\); need 30 rows in either/);
+    // Either side with enough rows is enough data: a collapse to nothing, or a jump from almost nothing.
+    const big = Array.from({ length: 7 }, (_, i) => point(i, 1000));
+    assert.equal(detectProfileAnomalies(big, point(7, 0))[0]?.flagged, true);
+    assert.equal(detectProfileAnomalies(tiny, point(7, 500))[0]?.flagged, true);
+    assert.equal(detectProfileAnomalies(tiny, point(7, 2, 0), { minRows: 1, minRowChange: 0 })[0]?.verdict, 'anomaly', 'both minimums are options');
+  });
+
+  test('a row count within 5 rows of the median is normal, however flat the history', () => {
+    const flat = Array.from({ length: 8 }, (_, i) => point(i, 40));
+    const near = detectProfileAnomalies(flat, point(8, 45))[0];
+    assert.deepEqual([near?.verdict, near?.flagged], ['normal', false]);
+    assert.match(near?.reason ?? '', /but it moved 5, not more than 5/);
+    assert.equal(detectProfileAnomalies(flat, point(8, 46))[0]?.flagged, true);
+  });
+
   test('watchedMetrics names metrics as gates do', () => {
     assert.deepEqual(watchedMetrics({ rowCount: 3, columns: [{ name: 'amount', nullRate: 0.5 }] }), { row_count: 3, 'null_rate.amount': 0.5 });
   });

@@ -76,4 +76,48 @@ describe('rollout report', () => {
     assert.match(md, /ROLLBACK `checks` \(checks, before publish\): check\(s\) failed on the candidate: refunds_kept/);
     assert.match(md, /Nothing was deleted/);
   });
+  test('each gate verdict once per batch: a tick that passes a soak names the batch it rests on instead of repeating its checks', () => {
+    const soaking = parseRolloutPlan('rollouts/soaked.yaml', `step: orders.clean_orders
+baseline: v1
+candidate: v2
+gates:
+  checks: { kind: checks, on_fail: rollback }
+  soak: { kind: soak, min_duration: 1h }
+environments:
+  - { name: dev, stages: [{ mode: shadow, gates: [checks, soak] }, { mode: canary, percent: 10, gates: [checks] }] }
+`);
+    assert.ok(soaking.ok);
+    const plan = soaking.plan;
+    const clock = new ManualClock('2026-03-02T09:00:00Z');
+    let state: RolloutState = initialRolloutState(plan.name);
+    const transitions: Transition[] = [];
+    const batches: BatchRecord[] = [];
+    const verdicts: GateVerdict[] = [];
+    const send = (e: RolloutEvent, ms: number): void => {
+      clock.advance(ms);
+      const r = reduce(state, e, { clock, plan });
+      state = r.state;
+      transitions.push(...r.transitions);
+      verdicts.push(...r.verdicts);
+      if (r.batch) batches.push(r.batch);
+    };
+    send({ kind: 'start', actor: 'alice' }, 0);
+    const evidence = { checks: [{ name: 'refunds_kept', success: true, severity: 'error' as const, observed: 0 }] };
+    send({ kind: 'batch_completed', runId: 'r1', environment: 'dev', partition: 'p1', success: true, evidence, publications: [] }, 60_000);
+    send({ kind: 'tick' }, 10 * 60_000); // soak still waits: stored, but no transition
+    send({ kind: 'tick' }, 60 * 60_000); // soak passes: dev/shadow -> dev/canary-10
+    assert.equal(state.position?.stageId, 'canary-10');
+    assert.equal(verdicts.filter((v) => v.gate === 'checks').length, 3, 'the controller judged checks on the batch and on both ticks');
+
+    const report = buildRolloutReport(transitions, batches, verdicts, state, plan);
+    const moved = report.timeline.find((e) => e.kind === 'transition' && e.to.stage === 'canary-10');
+    assert.ok(moved?.kind === 'transition');
+    assert.deepEqual(moved.evidence.map((v) => [v.gate, v.verdict]), [['soak', 'pass']], 'only the verdict that changed');
+    assert.deepEqual(moved.repeated, { batch: 'r1', gates: ['checks'] });
+    assert.deepEqual(report.stages[0]?.verdictCounts, { pass: 2, wait: 1, fail: 0, rollback: 0 }, 'checks once, soak waiting on the batch, soak passing on the tick');
+    const md = renderReportMarkdown(report);
+    assert.equal(md.match(/`checks` \(checks, before publish\)/g)?.length, 1, md);
+    assert.match(md, /-> progressing dev\/canary-10\*\* by sluice \(tick\): all 2 gate\(s\) of dev\/shadow passed \(on the verdicts of batch r1 above: checks\)\n {2}- pass `soak`/);
+    assert.match(md, /\| dev \| shadow \| .* \| 1 \| 0 \| 2 \/ 1 \/ 0 \/ 0 \|/);
+  });
 });

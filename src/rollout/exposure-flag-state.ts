@@ -1,15 +1,16 @@
-import type { FlagState } from '../flags/flag-state.ts';
 import type { Strategy } from '../flags/flag.ts';
-import type { Exposure, StepRef } from './rollout-plan.ts';
+import type { FlagState } from '../flags/flag-state.ts';
+import type { RolloutAction } from './rollout-action.ts';
+import type { Exposure } from './rollout-plan.ts';
 
 /**
- * The flag state that gives a step the exposure a stage asks for (pure). Rows are sliced by a
- * gradual strategy on the step's slice key, salted with `pipeline.step`, so a key inside 10 % stays
- * inside at 50 %; shadow is a 0 % slice (both versions computed, baseline published); canaries by
- * dataset, source or pipeline are a list or a gradual strategy on that field.
+ * The flag state that gives a step's flag the exposure a stage asks for (pure). Rows are sliced by
+ * a gradual strategy on the step's slice key, salted with `salt` (the flag's own group_id, see
+ * `rolloutSalt` in flags/flag-salt.ts), so a key inside 10 % stays inside at 50 %; shadow is a 0 %
+ * slice (both versions computed, baseline published); canaries by dataset, source or pipeline are
+ * a list or a gradual strategy on that field.
  */
-export function exposureFlagState(step: StepRef, baseline: string, candidate: string, exposure: Exposure): FlagState {
-  const salt = `${step.pipeline}.${step.step}`;
+export function exposureFlagState(baseline: string, candidate: string, exposure: Exposure, salt: string): FlagState {
   const gradual = (percentage: number, stickiness = 'slice_key'): Strategy => ({ kind: 'gradual', percentage, stickiness, groupId: salt, constraints: [], segments: [] });
   const on = (strategies: Strategy[]): FlagState => ({ enabled: true, defaultVariant: baseline, variants: [{ name: candidate, weight: 100 }], strategies });
   switch (exposure.mode) {
@@ -30,11 +31,36 @@ export function exposureFlagState(step: StepRef, baseline: string, candidate: st
   }
 }
 
-/** How a flag change made by a rollout reads in flag history (`canary 10 % of rows`). */
+/** What an exposure sends to the candidate, in words (`canary 10 % of rows`). */
 export function describeExposure(exposure: Exposure): string {
   if (exposure.mode !== 'canary') return exposure.mode;
   const t = exposure.target;
   if (t.kind === 'rows') return `canary ${t.percent} % of rows`;
-  if (t.kind === 'list') return `canary ${t.dimension}: ${t.values.join(', ')}`;
+  if (t.kind === 'list') return `canary for ${t.dimension} ${t.values.join(', ')}`;
   return `canary ${t.percent} % of ${t.dimension}`;
+}
+
+/**
+ * The reason a rollout's flag change carries into flag history and the audit trail, as a sentence:
+ * `rollout clean-orders-v2: canary 10 % of rows (stage 2 of 4)`. Stages are numbered within the
+ * flag's environment, as `rollout status` lists them.
+ */
+export function describeFlagChange(a: Extract<RolloutAction, { kind: 'set_flag_exposure' }>): string {
+  const e = a.exposure;
+  const what = ((): string => {
+    switch (e.mode) {
+      case 'baseline':
+        if (a.occasion === 'rolled_back') return `rolled back, ${a.baseline} for every row again`;
+        if (a.occasion === 'aborted') return `aborted, ${a.baseline} for every row again`;
+        return `back to the baseline, ${a.baseline} for every row`;
+      case 'shadow':
+        return `shadow, ${a.candidate} computed beside ${a.baseline}, ${a.baseline} published`;
+      case 'full':
+        return a.occasion === 'promoted' ? `promoted, ${a.candidate} for every row` : `full, ${a.candidate} for every row`;
+      case 'canary':
+        return describeExposure(e);
+    }
+  })();
+  const stage = a.stage ? ` (stage ${a.stage.number} of ${a.stage.of})` : '';
+  return `rollout ${a.rolloutId}: ${what}${stage}`;
 }

@@ -28,7 +28,8 @@ import { evaluateGate } from './gates/evaluate-gate.ts';
 import { gatePhase } from './judge-before-publish.ts';
 import type { DatasetGraph, TouchedPartition } from './plan-rollback.ts';
 import { planRollback } from './plan-rollback.ts';
-import type { AuditEntry, RolloutAction } from './rollout-action.ts';
+import { describeFlagChange } from './exposure-flag-state.ts';
+import type { AuditEntry, FlagExposureOccasion, FlagExposureStage, RolloutAction } from './rollout-action.ts';
 import { SYSTEM_ACTOR } from './rollout-action.ts';
 import type { RolloutEvent } from './rollout-event.ts';
 import type { Exposure, RolloutPlan } from './rollout-plan.ts';
@@ -201,7 +202,7 @@ class Reduction {
       }
       case 'abort': {
         if (!is('pending', 'progressing', 'awaiting_approval', 'paused')) return `cannot abort: the rollout is ${k}`;
-        this.allFlagsTo({ mode: 'baseline' }, e.actor, Object.keys(this.s.exposures));
+        this.allFlagsTo({ mode: 'baseline' }, e.actor, Object.keys(this.s.exposures), { occasion: 'aborted' });
         this.move({ ...common(this.s), kind: 'aborted', reason: `aborted by ${e.actor}: ${e.reason}` }, e.actor, 'abort', `${e.reason} (flags back at baseline; published data unchanged, rollback reverts it)`, []);
         this.notify('warn', `${this.plan.name} aborted by ${e.actor}: ${e.reason}`);
         return undefined;
@@ -272,7 +273,8 @@ class Reduction {
   private enterStage(target: StagePosition, actor: string, event: RolloutEvent['kind'], reason: string, evidence: readonly GateVerdict[]): void {
     const stage = stageAt(this.plan, target);
     if (!stage) return;
-    this.flagTo(target.environment, exposureOf(stage), actor);
+    const stages = this.plan.environments[target.env]?.stages.length ?? 0;
+    this.flagTo(target.environment, exposureOf(stage), actor, { stage: { id: stage.id, number: target.stage + 1, of: stages } });
     const next: RolloutState = {
       ...common(this.s),
       kind: 'progressing',
@@ -289,7 +291,7 @@ class Reduction {
 
   private finish(actor: string, event: RolloutEvent['kind'], reason: string, evidence: readonly GateVerdict[]): void {
     const covered = this.plan.environments.map((e) => e.name);
-    this.allFlagsTo({ mode: 'full' }, actor, covered);
+    this.allFlagsTo({ mode: 'full' }, actor, covered, { occasion: 'promoted' });
     const others = (this.ctx.environments ?? []).filter((e) => !covered.includes(e));
     const where = `${this.plan.candidate} is now the baseline in ${covered.join(', ')}${others.length ? `; ${others.join(', ')} (not in the plan) still run ${this.plan.baseline}` : ''}`;
     this.move({ ...common(this.s), kind: 'promoted' }, actor, event, `${reason}; ${where}`, evidence);
@@ -396,7 +398,7 @@ class Reduction {
   // ---- rollback ------------------------------------------------------------------------------
 
   private beginRollback(actor: string, event: RolloutEvent['kind'], reason: string, evidence: readonly GateVerdict[]): void {
-    this.allFlagsTo({ mode: 'baseline' }, actor, Object.keys(this.s.exposures));
+    this.allFlagsTo({ mode: 'baseline' }, actor, Object.keys(this.s.exposures), { occasion: 'rolled_back' });
     const waitingFor = this.s.inFlight.map((r) => r.runId);
     if (waitingFor.length === 0) {
       this.completeRollback(actor, event, reason, evidence);
@@ -438,16 +440,18 @@ class Reduction {
 
   // ---- effects -------------------------------------------------------------------------------
 
-  private flagTo(environment: string, exposure: Exposure, actor: string): void {
+  /** `why` says which stage was entered, or what else moved the flag: flag history reads it as a sentence. */
+  private flagTo(environment: string, exposure: Exposure, actor: string, why: { stage?: FlagExposureStage; occasion?: FlagExposureOccasion } = {}): void {
     if (sameExposure(this.s.exposures[environment], exposure)) return;
     const p = this.plan;
-    this.actions.push({ kind: 'set_flag_exposure', rollout: p.name, rolloutId: this.s.id, environment, steps: p.steps, baseline: p.baseline, candidate: p.candidate, exposure });
-    this.actions.push(this.auditAction(actor, 'flag', `${environment}: ${p.steps.map((s) => `${s.pipeline}.${s.step}`).join(', ')} exposure ${JSON.stringify(exposure)}`, { environment, exposure }));
+    const action: Extract<RolloutAction, { kind: 'set_flag_exposure' }> = { kind: 'set_flag_exposure', rollout: p.name, rolloutId: this.s.id, environment, steps: p.steps, baseline: p.baseline, candidate: p.candidate, exposure, ...why };
+    this.actions.push(action);
+    this.actions.push(this.auditAction(actor, 'flag', `${environment}: ${p.steps.map((s) => `${s.pipeline}.${s.step}`).join(', ')}: ${describeFlagChange(action)}`, { environment, exposure }));
     this.s = { ...this.s, exposures: { ...this.s.exposures, [environment]: exposure } };
   }
 
-  private allFlagsTo(exposure: Exposure, actor: string, environments: readonly string[]): void {
-    for (const env of environments) this.flagTo(env, exposure, actor);
+  private allFlagsTo(exposure: Exposure, actor: string, environments: readonly string[], why: { occasion: FlagExposureOccasion }): void {
+    for (const env of environments) this.flagTo(env, exposure, actor, why);
   }
 
   private move(next: RolloutState, actor: string, event: RolloutEvent['kind'], reason: string, evidence: readonly GateVerdict[]): void {

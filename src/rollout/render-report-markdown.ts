@@ -32,21 +32,15 @@ export function renderReportMarkdown(r: RolloutReport): string {
   if (r.people.length === 0) out.push('Only automatic decisions.');
   for (const p of r.people) for (const d of p.did) out.push(`- **${p.actor}** ${cell(d)}`);
   out.push('', '## Timeline', '');
-  // Each verdict once: a transition decided on a batch's verdicts refers to them instead of repeating them.
-  const shown = new Set<string>();
-  const key = (at: string, v: ReportVerdict): string => `${at}|${v.gate}|${v.verdict}|${v.reason}`;
+  // Each gate's verdict once per batch: a transition decided on verdicts shown already names them instead of repeating them.
   for (const e of r.timeline) {
     if (e.kind === 'transition') {
-      const fresh = e.evidence.filter((v) => !shown.has(key(e.at, v)));
-      const repeated = e.evidence.length - fresh.length;
-      out.push(`- ${e.at} **${where(e.from)} -> ${where(e.to)}** by ${e.actor} (${e.event}): ${e.reason}${repeated > 0 ? ' (on the verdicts of the batch above)' : ''}`);
-      for (const v of fresh) out.push(`  - ${verdictLine(v)}`);
+      const on = e.repeated ? ` (on the ${e.repeated.batch !== undefined ? `verdicts of batch ${e.repeated.batch}` : 'verdicts'} above: ${e.repeated.gates.join(', ')})` : '';
+      out.push(`- ${e.at} **${where(e.from)} -> ${where(e.to)}** by ${e.actor} (${e.event}): ${e.reason}${on}`);
+      for (const v of e.evidence) out.push(`  - ${verdictLine(v)}`);
     } else {
       out.push(`- ${e.at} batch ${e.runId} ${e.environment}/${e.stage} partition ${e.partition}: ${e.success ? 'ok' : 'failed'}`);
-      for (const v of e.verdicts) {
-        out.push(`  - ${verdictLine(v)}`);
-        shown.add(key(e.at, v));
-      }
+      for (const v of e.verdicts) out.push(`  - ${verdictLine(v)}`);
     }
   }
   return `${out.join('\n')}\n`;

@@ -29,6 +29,10 @@ export type RolloutAction =
       readonly baseline: string;
       readonly candidate: string;
       readonly exposure: Exposure;
+      /** The stage entered, numbered within its environment: flag history says `stage 2 of 4`. */
+      readonly stage?: FlagExposureStage;
+      /** Why the exposure changed outside a stage: a promotion, an abort or a rollback. */
+      readonly occasion?: FlagExposureOccasion;
     }
   /** Publish existing output versions again (atomically per partition); never deletes. */
   | { readonly kind: 'republish'; readonly rollout: string; readonly items: readonly RepublishItem[] }
@@ -36,6 +40,11 @@ export type RolloutAction =
   | { readonly kind: 'rerun_downstream'; readonly rollout: string; readonly items: readonly RerunItem[] }
   | { readonly kind: 'notify'; readonly rollout: string; readonly level: 'info' | 'warn' | 'error'; readonly message: string }
   | { readonly kind: 'audit'; readonly entry: AuditEntry };
+
+/** A stage of a plan, as flag history names it: its id and its place among its environment's stages. */
+export type FlagExposureStage = { readonly id: string; readonly number: number; readonly of: number };
+
+export type FlagExposureOccasion = 'promoted' | 'aborted' | 'rolled_back';
 
 export type ActionKind = RolloutAction['kind'];
 

@@ -87,6 +87,18 @@ export class RolloutService {
     return [...latest.values()];
   }
 
+  /**
+   * The active attempts (progressing, awaiting approval, paused, rolling back) whose plan moves a
+   * step this flag picks the version of, in an environment of the plan: the rollouts a change of
+   * the flag's bucketing in `environment` would move keys under.
+   */
+  async activeOnFlag(environment: string, flag: string): Promise<StoredRollout[]> {
+    const flags = flagSet(this.deps.project.flags);
+    return (await this.list()).filter(
+      (r) => ACTIVE_STATES.includes(r.state.kind) && r.plan.environments.some((e) => e.name === environment) && r.plan.steps.some((s) => stepFlag(flags, s.pipeline, s.step)?.name === flag),
+    );
+  }
+
   /** Every attempt of every plan. */
   attempts(): Promise<StoredRollout[]> {
     return this.deps.store.rollouts.list();

@@ -85,7 +85,7 @@ const columnProfile: v.GenericSchema<unknown, ColumnProfile> = v.object({
 });
 
 const anomaly: v.GenericSchema<unknown, ProfileAnomaly> = v.object({
-  verdict: v.picklist(['normal', 'anomaly', 'insufficient_history']),
+  verdict: v.picklist(['normal', 'anomaly', 'insufficient_history', 'insufficient_volume']),
   value: num,
   median: nullableNum,
   mad: nullableNum,

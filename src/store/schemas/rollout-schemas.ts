@@ -172,7 +172,12 @@ export const rolloutStateSchema: v.GenericSchema<unknown, RolloutState> = v.vari
 ]);
 
 export const rolloutActionSchema: v.GenericSchema<unknown, RolloutAction> = v.variant('kind', [
-  v.object({ kind: v.literal('set_flag_exposure'), rollout: str, rolloutId: str, environment: str, steps: v.array(stepRef), baseline: str, candidate: str, exposure }),
+  v.object({
+    kind: v.literal('set_flag_exposure'), rollout: str, rolloutId: str, environment: str, steps: v.array(stepRef), baseline: str, candidate: str, exposure,
+    // Optional: actions stored before these fields existed still load (their flag reason names no stage).
+    stage: v.optional(v.object({ id: str, number: num, of: num })),
+    occasion: v.optional(v.picklist(['promoted', 'aborted', 'rolled_back'])),
+  }),
   v.object({ kind: v.literal('republish'), rollout: str, items: v.array(republishItem) }),
   v.object({ kind: v.literal('rerun_downstream'), rollout: str, items: v.array(rerunItem) }),
   v.object({ kind: v.literal('notify'), rollout: str, level: v.picklist(['info', 'warn', 'error']), message: str }),
