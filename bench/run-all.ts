@@ -3,7 +3,7 @@
 // summary to bench/RESULTS.md (or --out FILE). Each bench measures its competitors side by side,
 // interleaved, and reports medians and ratios: on a shared 2-core machine absolute seconds are noisy.
 //   npx tsx bench/run-all.ts [--quick] [--only a,b] [--skip a,b] [--out FILE]
-// Bench names: overhead, validate, reads (alias layout), quality, flags, slice, rollback, shadow, memory.
+// Bench names: startup, overhead, validate, reads (alias layout), quality, flags, slice, rollback, shadow, memory.
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
@@ -36,6 +36,15 @@ function childProcess(file: string, args: readonly string[]): string {
 }
 
 const BENCHES: readonly Bench[] = [
+  {
+    name: 'startup',
+    title: 'CLI start-up: `sluice --help`, `--version` and `runs` (demo project) vs `node -e 0`',
+    sizes: (q) => `${q ? 5 : 15} interleaved repetitions of each command as a fresh process; the demo project as \`sluice demo\` makes it`,
+    run: async (q) => {
+      const { runCliStartupBench, formatCliStartupBench } = await import('./cli-startup.bench.ts');
+      return formatCliStartupBench(await runCliStartupBench({ repeats: q ? 5 : 15, log: progress }));
+    },
+  },
   {
     name: 'overhead',
     title: 'Sluice overhead: `sluice run` of the demo pipeline vs the same SQL run directly through DuckDB',

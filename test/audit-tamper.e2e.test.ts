@@ -1,13 +1,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { fileAuditAnchor } from '../src/app/audit-anchor.ts';
 import { chainEntry, signCheckpoint, type AuditEntry } from '../src/governance/audit-chain.ts';
-import { smallProject } from './helpers.ts';
+import { smallProject, runBin, type BinOutput } from './helpers.ts';
 
 /**
  * The audit trail attacked as a store writer would, through the real bin: with SQL on the store
@@ -15,14 +14,7 @@ import { smallProject } from './helpers.ts';
  * detected by `sluice audit verify` (exit 9), naming the entry or the record it no longer covers.
  */
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'sluice.js');
-
-function sluice(root: string, home: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_HOME: home, SLUICE_ACTOR: 'alice' };
-  delete env['SLUICE_CRASH_AT'];
-  const r = spawnSync(process.execPath, [BIN, '--project', root, ...args], { encoding: 'utf8', env, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const sluice = (root: string, home: string, args: string[]): BinOutput => runBin(args, { root, env: { SLUICE_HOME: home } });
 
 const storeOf = (root: string): string => join(root, '.sluice', 'sluice.db');
 const anchorDir = (root: string, home: string): string => dirname(fileAuditAnchor(`sqlite ${storeOf(root)}`, { SLUICE_HOME: home }).checkpointLocation);

@@ -1,17 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { tempDir } from './helpers.ts';
+import { tempDir, runBin, type BinOutput } from './helpers.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'sluice.js');
-
-function sluice(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, SLUICE_ACTOR: 'carol', ...env }, timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const sluice = (args: string[], env: Record<string, string> = {}): BinOutput => runBin(args, { actor: 'carol', env });
 
 describe('cli: the user-facing commands', () => {
   test('init, validate, run, backfill, runs, run-show, publications, republish and audit, as text and JSON', () => {
@@ -73,7 +67,7 @@ describe('cli: the user-facing commands', () => {
     const j = sluice(['--project', root, '--json', 'run', 'orders', '--partition', 'x']);
     assert.equal(j.code, 3);
     assert.equal((JSON.parse(j.stdout) as { error: { code: string } }).error.code, 'CONFIG_INVALID');
-    assert.equal(sluice(['--project', root, 'run', 'orders']).code, 2, 'a missing required option is a usage error');
+    assert.equal(sluice(['--project', root, 'run', 'orders', '--no-such-option']).code, 2, 'an unknown option is a usage error, before the project is read');
     assert.equal(sluice(['--project', tmp.dir, 'runs']).code, 3, 'no sluice.yaml');
   });
 });

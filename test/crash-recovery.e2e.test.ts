@@ -1,10 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openWorkspace } from '../src/app/open-workspace.ts';
-import { sameRows, smallProject, tempDir } from './helpers.ts';
+import { sameRows, smallProject, tempDir, runBin, type BinOutput } from './helpers.ts';
 
 /**
  * Every multi-step operation killed (SIGKILL, through the real bin) at each named point between its
@@ -13,16 +12,8 @@ import { sameRows, smallProject, tempDir } from './helpers.ts';
  * truth.
  */
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'sluice.js');
-type Out = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
-
-function sluice(root: string, args: string[], crashAt?: string): Out {
-  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_ACTOR: 'alice' };
-  if (crashAt) env['SLUICE_CRASH_AT'] = crashAt;
-  else delete env['SLUICE_CRASH_AT'];
-  const r = spawnSync(process.execPath, [BIN, '--project', root, ...args], { encoding: 'utf8', env, timeout: 120_000 });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
+type Out = BinOutput;
+const sluice = (root: string, args: string[], crashAt?: string): Out => runBin(args, { root, ...(crashAt ? { env: { SLUICE_CRASH_AT: crashAt } } : {}) });
 
 function ok(r: Out, what: string): Out {
   assert.equal(r.code, 0, `${what}: exit ${r.code} ${r.signal ?? ''}\n${r.stdout}\n${r.stderr}`);

@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpenFeature } from '@openfeature/server-sdk';
@@ -9,14 +8,9 @@ import { importUnleash } from '../src/flags/import-unleash.ts';
 import { parseFlagFile } from '../src/flags/parse-flag-file.ts';
 import { SluiceProvider } from '../src/flags/sluice-provider.ts';
 import type { FlagDefinition } from '../src/flags/flag.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, runBin, type BinOutput } from './helpers.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'sluice.js');
-
-function sluice(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, SLUICE_ACTOR: 'carol', ...env }, timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const sluice = (args: string[], env: Record<string, string> = {}): BinOutput => runBin(args, { actor: 'carol', env });
 
 /** Runs with --json and parses stdout; fails the test with stderr when the command failed. */
 function sluiceJson<T>(root: string, args: string[], env: Record<string, string> = {}): T {

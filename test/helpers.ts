@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,4 +33,44 @@ export async function sameRows(db: SqlEngine, a: string, b: string): Promise<boo
   const left = await count(db, `(${a}) EXCEPT ALL (${b})`);
   const right = await count(db, `(${b}) EXCEPT ALL (${a})`);
   return left === 0 && right === 0;
+}
+
+/** What a command run through the real bin printed and how it exited. */
+export type BinOutput = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
+
+export const BIN = join(import.meta.dirname, '..', 'bin', 'sluice.js');
+
+export interface BinOptions {
+  /** Passed as `--project ROOT` before the arguments. */
+  readonly root?: string;
+  /** SLUICE_ACTOR (default alice). */
+  readonly actor?: string;
+  /** More environment; SLUICE_CRASH_AT is cleared unless given here. */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+}
+
+/** Runs the real `sluice` bin as a user would, in a process of its own. */
+export function runBin(args: readonly string[], o: BinOptions = {}): BinOutput {
+  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_ACTOR: o.actor ?? 'alice', ...o.env };
+  if (!o.env || !('SLUICE_CRASH_AT' in o.env)) delete env['SLUICE_CRASH_AT'];
+  const r = spawnSync(process.execPath, [BIN, ...(o.root !== undefined ? ['--project', o.root] : []), ...args], { encoding: 'utf8', env, cwd: o.cwd, timeout: o.timeoutMs ?? 180_000 });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs `sluice --project ROOT ARGS...`. */
+export function sluiceBin(root: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): BinOutput {
+  return runBin(args, { root, env });
+}
+
+/** Asserts a bin run exited 0 and returns it; the message shows what it printed. */
+export function binOk(r: BinOutput, what: string): BinOutput {
+  if (r.code !== 0) throw new Error(`${what}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+/** Runs a command with `--json` and parses what it printed. */
+export function binJson<T>(root: string, args: readonly string[]): T {
+  return JSON.parse(binOk(sluiceBin(root, ['--json', ...args]), args.join(' ')).stdout) as T;
 }

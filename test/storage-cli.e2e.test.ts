@@ -1,12 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openWorkspace } from '../src/app/open-workspace.ts';
-import { smallProject, tempDir } from './helpers.ts';
+import { smallProject, tempDir, sluiceBin, binOk, binJson } from './helpers.ts';
 
 /**
  * The warehouse's upkeep through the real bin, as a user runs it: retention (`gc`) frees what no
@@ -14,24 +13,9 @@ import { smallProject, tempDir } from './helpers.ts';
  * a partition whose served rows are not its output version and repairs it; `export` writes Parquet
  * another engine reads, swapped in at once; `compact` merges files without changing a row.
  */
-const BIN = join(import.meta.dirname, '..', 'bin', 'sluice.js');
-type Out = { code: number | null; stdout: string; stderr: string };
-
-function sluice(root: string, args: string[]): Out {
-  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_ACTOR: 'alice' };
-  delete env['SLUICE_CRASH_AT'];
-  const r = spawnSync(process.execPath, [BIN, '--project', root, ...args], { encoding: 'utf8', env, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(r: Out, what: string): Out {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r;
-}
-
-function json<T>(root: string, args: string[]): T {
-  return JSON.parse(ok(sluice(root, ['--json', ...args]), args.join(' ')).stdout) as T;
-}
+const sluice = sluiceBin;
+const ok = binOk;
+const json = binJson;
 
 const folderBytes = (dir: string): number => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).reduce((n, e) => n + statSync(join(e.parentPath, e.name)).size, 0);
 

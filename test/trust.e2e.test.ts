@@ -1,19 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openWorkspace } from '../src/app/open-workspace.ts';
 import { ManualClock } from '../src/util/clock.ts';
-import { sameRows, smallProject, tempDir } from './helpers.ts';
+import { sameRows, smallProject, tempDir, runBin, type BinOutput } from './helpers.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'sluice.js');
-type Out = { code: number; stdout: string; stderr: string };
-
-function sluice(root: string, args: string[], actor = 'alice'): Out {
-  const r = spawnSync(process.execPath, [BIN, '--project', root, ...args], { encoding: 'utf8', env: { ...process.env, SLUICE_ACTOR: actor }, timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const sluice = (root: string, args: string[], actor = 'alice'): BinOutput => runBin(args, { root, actor });
 
 const plan = (name: string, onFail: 'rollback' | 'fail', candidate = 'v2'): string => `name: ${name}
 step: orders.clean_orders

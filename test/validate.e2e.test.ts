@@ -1,9 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { smallProject, tempDir } from './helpers.ts';
+import { smallProject, tempDir, sluiceBin } from './helpers.ts';
 
 /**
  * `sluice validate` is the whole check, through the real bin: step SQL bound by the engine against
@@ -12,12 +11,7 @@ import { smallProject, tempDir } from './helpers.ts';
  * and `rollout start` refuse the same problems before they write anything.
  */
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'sluice.js');
-
-function sluice(root: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, '--project', root, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, SLUICE_ACTOR: 'alice' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const sluice = sluiceBin;
 
 function edit(root: string, rel: string, from: string | RegExp, to: string): void {
   const p = join(root, rel);

@@ -25,7 +25,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBEngine } from '../../src/engine/duckdb/duckdb-engine.ts';
-import { dataFolderOf } from '../../src/engine/duckdb/duckdb-warehouse.ts';
+import { dataFolderOf } from '../../src/engine/duckdb/warehouse-catalog.ts';
 import { datasetRelation } from '../../src/engine/duckdb/dataset-relation.ts';
 import { WarehouseCatalog, type StoredVersion } from '../../src/engine/duckdb/warehouse-catalog.ts';
 import { quoteLiteral } from '../../src/engine/sql.ts';

@@ -1,108 +1,41 @@
-import { resolve } from 'node:path';
-import type { Project } from '../../config/project-model.ts';
 import type { Command } from 'commander';
-import { currentActor, openWorkspace } from '../../app/open-workspace.ts';
-import { collectGarbage } from '../../runner/collect-garbage.ts';
-import { verifyAndAudit } from '../../runner/verify-data.ts';
-import { pipelineOfDataset } from '../../runner/dataset-graph.ts';
-import { SluiceError } from '../../util/errors.ts';
-import { formatTable } from '../../util/format-table.ts';
 import type { Emit } from '../emit.ts';
-import type { GlobalOptions } from '../main.ts';
 import { EXIT_CODES } from '../output.ts';
+import { cliContext } from './cli-context.ts';
 
 /**
  * The warehouse's own upkeep: `verify-data` (every published partition against its output
  * version), `gc` (retention), `compact` (segments), `export` (Parquet for other engines).
+ * Definitions only; storage/storage-actions.ts runs them.
  */
 export function registerStorageCommands(program: Command, emit: Emit): void {
-  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-  const out = (r: Parameters<Emit>[0]): void => emit(r, globals());
+  const cli = cliContext(program, emit);
+  const storage = (): Promise<typeof import('./storage/storage-actions.ts')> => import('./storage/storage-actions.ts');
 
   program
     .command('verify-data')
     .option('--dataset <name...>', 'only these datasets')
     .option('--repair', 'serve a partition that does not match from its output version again')
     .description(`check every published partition against its output version (row count and order-free fingerprint); exit ${EXIT_CODES.CORRUPT} naming each one that does not match`)
-    .action(async (o: { dataset?: string[]; repair?: boolean }) => {
-      await using ws = await openWorkspace(globals().project, globals().env, { recover: true });
-      requireDatasets(ws.project, o.dataset ?? [], '--dataset');
-      const { verdicts, bad } = await verifyAndAudit(ws, ws.warehouse, ws.environment, currentActor(), { ...(o.dataset ? { datasets: o.dataset } : {}), repair: o.repair === true });
-      const unrepaired = bad.filter((v) => !v.repaired);
-      const lines = [
-        `${verdicts.length - bad.length} of ${verdicts.length} published partition(s) in ${ws.environment} match their output versions`,
-        ...bad.map((v) => `${v.repaired ? 'REPAIRED' : 'CORRUPT'} ${v.dataset} ${v.partition}: ${v.problem ?? 'mismatch'} (version ${v.versionId}: expected ${v.expected.rows} rows ${v.expected.fingerprint}, found ${v.found.rows} rows ${v.found.fingerprint} in ${v.servedBy})`),
-        ...(unrepaired.length > 0 && !o.repair ? ['sluice verify-data --repair serves them from their output versions again'] : []),
-      ];
-      out({ json: { environment: ws.environment, verdicts }, text: lines.join('\n'), exitCode: unrepaired.length > 0 ? EXIT_CODES.CORRUPT : 0 });
-    });
+    .action(async (o: { dataset?: string[]; repair?: boolean }) => (await storage()).verifyData(cli, o));
 
   program
     .command('gc')
     .option('--dry-run', 'report what would be deleted, delete nothing')
     .description('delete output versions that no publication, rollout, retention rule (sluice.yaml storage.retention) or reader holds; reports rows and bytes freed')
-    .action(async (o: { dryRun?: boolean }) => {
-      await using ws = await openWorkspace(globals().project, globals().env, { recover: true });
-      const r = await collectGarbage(ws, ws.warehouse, ws.environment, { dryRun: o.dryRun === true, actor: currentActor() });
-      const versions = r.deleted.filter((d) => d.kind === 'version').length;
-      const verb = r.dryRun ? 'would delete' : 'deleted';
-      const reasons = new Map<string, number>();
-      for (const h of r.held) {
-        const why = h.reason.replace(/^rollout \S+/, 'a rollout').replace(/\d+/g, 'N');
-        reasons.set(why, (reasons.get(why) ?? 0) + 1);
-      }
-      const lines = [
-        `${verb} ${versions} output version(s) and ${r.deleted.length - versions} other file(s) in ${ws.environment}: ${r.rows} rows, ${formatBytes(r.bytes)}`,
-        ...(r.deleted.length > 0 && r.deleted.length <= 30 ? [formatTable(r.deleted.map((d) => ({ kind: d.kind, id: d.id, rows: d.rows, bytes: d.bytes })))] : []),
-        `kept ${r.held.length} output version(s)${reasons.size ? ':' : ''}`,
-        ...[...reasons].map(([why, n]) => `  ${n} × ${why}`),
-      ];
-      out({ json: r, text: lines.join('\n') });
-    });
+    .action(async (o: { dryRun?: boolean }) => (await storage()).gc(cli, o));
 
   program
     .command('compact')
     .option('--dataset <name...>', 'only these datasets')
     .option('--force', 'merge every dataset into one segment, whatever the policy (storage.compact_after)')
     .description('merge published partitions into fewer, larger segment files (commands also do this when storage.compact_after asks)')
-    .action(async (o: { dataset?: string[]; force?: boolean }) => {
-      await using ws = await openWorkspace(globals().project, globals().env, { recover: true });
-      requireDatasets(ws.project, o.dataset ?? [], '--dataset');
-      const reports = await ws.warehouse.compact({ ...(o.dataset ? { datasets: o.dataset } : {}), force: o.force === true });
-      out({
-        json: reports,
-        text: reports.length === 0
-          ? 'nothing to compact'
-          : formatTable(reports.map((c) => ({ dataset: c.dataset, segment: c.segment, partitions: c.partitions, rows: c.rows, size: formatBytes(c.bytes), merged: `${c.merged.segments} segment(s) + ${c.merged.overlays} version(s)`, seconds: c.seconds.toFixed(2) }))),
-      });
-    });
+    .action(async (o: { dataset?: string[]; force?: boolean }) => (await storage()).compact(cli, o));
 
   program
     .command('export')
     .argument('<dataset>')
     .requiredOption('--to <dir>', 'folder of the export; readers use <dir>/current')
     .description('write the published partitions of a dataset as Parquet (one file per partition, unchanged partitions reused), switched to in one step')
-    .action(async (dataset: string, o: { to: string }) => {
-      await using ws = await openWorkspace(globals().project, globals().env, { recover: true });
-      requireDatasets(ws.project, [dataset], 'dataset');
-      const r = await ws.warehouse.exportDataset(dataset, resolve(o.to));
-      out({ json: r, text: `exported ${dataset}: ${r.partitions} partition(s), ${r.written} written, ${r.reused} unchanged; read ${r.current}/**/*.parquet (snapshot ${r.snapshot})` });
-    });
-}
-
-/** Every name is a dataset some pipeline publishes, or the command stops naming the first that is not. */
-function requireDatasets(project: Project, names: readonly string[], field: string): void {
-  for (const d of names) if (!pipelineOfDataset(project, d)) throw new SluiceError('NOT_FOUND', `unknown dataset "${d}"`, { field });
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
+    .action(async (dataset: string, o: { to: string }) => (await storage()).exportDataset(cli, dataset, o));
 }

@@ -1,16 +1,14 @@
 import { parseDecimal } from '../../../util/decimal.ts';
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
 import { loadProjectOrThrow } from '../../../app/load-project.ts';
 import type { Project } from '../../../config/project-model.ts';
 import { openScratchEngine } from '../../../app/adapters.ts';
 import { quoteIdent, quoteLiteral } from '../../../engine/sql.ts';
 import { type SynthSchema, synthesize } from '../../../quality/synthesize.ts';
 import { SluiceError } from '../../../util/errors.ts';
-import type { Emit } from '../../emit.ts';
 import { formatTable } from '../../../util/format-table.ts';
-import type { GlobalOptions } from '../../main.ts';
+import type { CliContext } from '../cli-context.ts';
 import { contractOf, findDataset, findSource } from '../../../runner/resolve-output.ts';
 
 interface SynthTarget {
@@ -64,55 +62,38 @@ function targetOf(project: Project, name: string, key: readonly string[] | undef
  * tried on it. Default place: `data/synthetic/<name>.<format>` in the project; for a hive source
  * `data/synthetic/<name>/<column>=<partition>/<name>.<format>`, so a source path can point there.
  */
-export function registerSynthCommand(program: Command, emit: Emit): void {
-  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-  program
-    .command('synth')
-    .argument('<name>', 'a dataset with a contract, or a source with declared columns')
-    .option('--rows <n>', 'rows to write', '1000')
-    .option('--seed <n>', 'the same seed writes the same data', '1')
-    .option('--partition <p>', 'the partition the rows belong to (and the day events cluster around)', '2026-01-01')
-    .option('--out <file>', 'where to write (default: data/synthetic/ in the project)')
-    .addOption(new Option('--format <f>', 'file format (default: from --out, else the source format, else parquet)').choices(['parquet', 'csv']))
-    .option('--duplicate-key-every <n>', 'every n-th row repeats the previous primary key (0: never)', '50')
-    .option('--key <columns>', "a source's key columns to duplicate, comma-separated (default: its datasets' primary key)")
-    .description('write synthetic edge-case data from a contract or a source schema')
-    .action(async (name: string, o: { rows: string; seed: string; partition: string; out?: string; format?: 'parquet' | 'csv'; duplicateKeyEvery: string; key?: string }) => {
-      const project = await loadProjectOrThrow(globals().project);
-      const t = targetOf(project, name, o.key === undefined ? undefined : o.key.split(',').map((k) => k.trim()).filter(Boolean));
-      const rows = wholeNumber(o.rows, '--rows');
-      const seed = wholeNumber(o.seed, '--seed');
-      const dupEvery = wholeNumber(o.duplicateKeyEvery, '--duplicate-key-every');
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.partition) || Number.isNaN(Date.parse(o.partition))) throw new SluiceError('USAGE', `--partition takes a date YYYY-MM-DD (got "${o.partition}")`, { field: '--partition' });
-      const format = o.format ?? (o.out ? (/\.csv$/i.test(o.out) ? 'csv' : 'parquet') : t.format);
-      const file = o.out
-        ? isAbsolute(o.out) ? o.out : resolve(o.out)
-        : t.hive && t.partitionColumn
-          ? join(project.root, 'data', 'synthetic', name, `${t.partitionColumn}=${o.partition}`, `${name}.${format}`)
-          : join(project.root, 'data', 'synthetic', `${name}.${format}`);
-      mkdirSync(dirname(file), { recursive: true });
-      await using db = await openScratchEngine();
-      const r = await synthesize(db, t.schema, { rows, seed, target: 'synth', now: new Date(`${o.partition}T12:00:00Z`), duplicateKeyEvery: dupEvery });
-      const part = t.partitionColumn;
-      if (part && t.schema.columns.some((c) => c.name === part)) await db.exec(`UPDATE synth SET ${quoteIdent(part)} = CAST(${quoteLiteral(o.partition)} AS DATE)`);
-      await db.exec(db.dialect.copyToFile?.('synth', file, format) ?? '');
-      const rel = relative(process.cwd(), file);
-      const shown = rel === '' || rel.startsWith('..') ? file : rel;
-      const hint =
-        t.kind === 'source' && t.hive && !o.out
-          ? `to run a version on it: copy ${relative(project.root, dirname(file))}/ next to the source's other partitions (or point the source's path at data/synthetic/${name}/*/*.${format}), then sluice run --partition ${o.partition}`
-          : t.kind === 'source'
-            ? `to run a version on it: point sources.${name}.path at this file (or copy it beside the source's files), then sluice run --partition ${o.partition}`
-            : `to try a consumer on it: read it in place of ${name} (e.g. a source with path ${relative(project.root, file)})`;
-      const edges = Object.entries(r.edges).map(([column, list]) => ({ column, type: t.schema.columns.find((c) => c.name === column)?.type ?? '', edges: part === column ? `= ${o.partition} (the partition)` : list.join(', ') }));
-      emit(
-        {
-          json: { name, kind: t.kind, rows, seed, partition: o.partition, format, file, edges: r.edges },
-          text: [`wrote ${rows} synthetic rows for ${t.kind} ${name} to ${shown} (${format}, seed ${seed})`, '', formatTable(edges), '', hint].join('\n'),
-        },
-        globals(),
-      );
-    });
+export async function synth(cli: CliContext, name: string, o: { rows: string; seed: string; partition: string; out?: string; format?: 'parquet' | 'csv'; duplicateKeyEvery: string; key?: string }): Promise<void> {
+  const project = await loadProjectOrThrow(cli.globals().project);
+  const t = targetOf(project, name, o.key === undefined ? undefined : o.key.split(',').map((k) => k.trim()).filter(Boolean));
+  const rows = wholeNumber(o.rows, '--rows');
+  const seed = wholeNumber(o.seed, '--seed');
+  const dupEvery = wholeNumber(o.duplicateKeyEvery, '--duplicate-key-every');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(o.partition) || Number.isNaN(Date.parse(o.partition))) throw new SluiceError('USAGE', `--partition takes a date YYYY-MM-DD (got "${o.partition}")`, { field: '--partition' });
+  const format = o.format ?? (o.out ? (/\.csv$/i.test(o.out) ? 'csv' : 'parquet') : t.format);
+  const file = o.out
+    ? isAbsolute(o.out) ? o.out : resolve(o.out)
+    : t.hive && t.partitionColumn
+      ? join(project.root, 'data', 'synthetic', name, `${t.partitionColumn}=${o.partition}`, `${name}.${format}`)
+      : join(project.root, 'data', 'synthetic', `${name}.${format}`);
+  mkdirSync(dirname(file), { recursive: true });
+  await using db = await openScratchEngine();
+  const r = await synthesize(db, t.schema, { rows, seed, target: 'synth', now: new Date(`${o.partition}T12:00:00Z`), duplicateKeyEvery: dupEvery });
+  const part = t.partitionColumn;
+  if (part && t.schema.columns.some((c) => c.name === part)) await db.exec(`UPDATE synth SET ${quoteIdent(part)} = CAST(${quoteLiteral(o.partition)} AS DATE)`);
+  await db.exec(db.dialect.copyToFile?.('synth', file, format) ?? '');
+  const rel = relative(process.cwd(), file);
+  const shown = rel === '' || rel.startsWith('..') ? file : rel;
+  const hint =
+    t.kind === 'source' && t.hive && !o.out
+      ? `to run a version on it: copy ${relative(project.root, dirname(file))}/ next to the source's other partitions (or point the source's path at data/synthetic/${name}/*/*.${format}), then sluice run --partition ${o.partition}`
+      : t.kind === 'source'
+        ? `to run a version on it: point sources.${name}.path at this file (or copy it beside the source's files), then sluice run --partition ${o.partition}`
+        : `to try a consumer on it: read it in place of ${name} (e.g. a source with path ${relative(project.root, file)})`;
+  const edges = Object.entries(r.edges).map(([column, list]) => ({ column, type: t.schema.columns.find((c) => c.name === column)?.type ?? '', edges: part === column ? `= ${o.partition} (the partition)` : list.join(', ') }));
+  cli.out({
+    json: { name, kind: t.kind, rows, seed, partition: o.partition, format, file, edges: r.edges },
+    text: [`wrote ${rows} synthetic rows for ${t.kind} ${name} to ${shown} (${format}, seed ${seed})`, '', formatTable(edges), '', hint].join('\n'),
+  });
 }
 
 function wholeNumber(v: string, what: string): number {

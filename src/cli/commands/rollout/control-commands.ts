@@ -1,10 +1,9 @@
-import type { Command } from 'commander';
 import type { RolloutEvent } from '../../../rollout/rollout-event.ts';
 import { positionKey } from '../../../rollout/rollout-state.ts';
 import type { DispatchOutcome, RolloutService } from '../../../runner/rollouts/rollout-service.ts';
 import type { CommandResult } from '../../output.ts';
 import { currentActor, openWorkspace } from '../../../app/open-workspace.ts';
-import type { RolloutCli } from './rollout-cli.ts';
+import type { CliContext } from '../cli-context.ts';
 import { describeMove } from '../../../runner/rollouts/rollout-read-model.ts';
 
 /**
@@ -12,58 +11,39 @@ import { describeMove } from '../../../runner/rollouts/rollout-read-model.ts';
  * controller; a refusal comes back as a SluiceError (CONFLICT, or FORBIDDEN for approvals) and
  * reaches the entry point, which maps it to exit 7 or 8.
  */
-export function registerControlCommands(rollout: Command, cli: RolloutCli): void {
-  const act = async (fn: (rollouts: RolloutService, actor: string) => Promise<DispatchOutcome>, check = false): Promise<void> => {
-    await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true, check, maintain: true });
-    cli.out(outcomeResult(await fn(ws.rollouts, currentActor())));
-  };
-  const send = (name: string, event: (actor: string) => RolloutEvent): Promise<void> => act((rollouts, actor) => rollouts.dispatch(name, event(actor)));
+async function act(cli: CliContext, fn: (rollouts: RolloutService, actor: string) => Promise<DispatchOutcome>, check = false): Promise<void> {
+  await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true, check, maintain: true });
+  cli.out(outcomeResult(await fn(ws.rollouts, currentActor())));
+}
 
-  rollout
-    .command('start')
-    .argument('<name>', 'a plan in rollouts/')
-    .option('--reason <text>', 'why (kept in the audit log)')
-    .description('start a rollout: check the whole project as validate does, then enter its first stage and set the flag for it')
-    .action(async (name: string, o: { reason?: string }) => act((rollouts, actor) => rollouts.start(name, actor, o.reason), true));
+function send(cli: CliContext, name: string, event: (actor: string) => RolloutEvent): Promise<void> {
+  return act(cli, (rollouts, actor) => rollouts.dispatch(name, event(actor)));
+}
 
-  rollout
-    .command('approve')
-    .argument('<name>')
-    .option('--reason <text>', 'why')
-    .description('approve the next stage transition (refused, exit 8, for the person who started the rollout)')
-    .action(async (name: string, o: { reason?: string }) => send(name, (actor) => ({ kind: 'approve', actor, ...(o.reason ? { reason: o.reason } : {}) })));
+/** `rollout start NAME`: the whole project checked as validate does, then the first stage entered. */
+export function startRollout(cli: CliContext, name: string, o: { reason?: string }): Promise<void> {
+  return act(cli, (rollouts, actor) => rollouts.start(name, actor, o.reason), true);
+}
 
-  for (const [verb, help] of [
-    ['pause', 'stop moving on (batches still run and are recorded); resume continues'],
-    ['resume', 'continue a paused rollout; gates judge batches from now on'],
-    ['abort', 'stop and return flags to the baseline; published data stays until rollback'],
-    ['rollback', 'return flags to the baseline and republish every touched partition from its baseline output, then re-run downstream'],
-  ] as const) {
-    rollout
-      .command(verb)
-      .argument('<name>')
-      .requiredOption('--reason <text>', 'why (kept in the audit log)')
-      .description(help)
-      .action(async (name: string, o: { reason: string }) => send(name, (actor) => ({ kind: verb, actor, reason: o.reason })));
-  }
+export function approveRollout(cli: CliContext, name: string, o: { reason?: string }): Promise<void> {
+  return send(cli, name, (actor) => ({ kind: 'approve', actor, ...(o.reason ? { reason: o.reason } : {}) }));
+}
 
-  rollout
-    .command('promote')
-    .argument('<name>')
-    .option('--to-stage <stage>', 'STAGE (in the current environment), ENV/STAGE, ENV or promoted (default: the next stage)')
-    .requiredOption('--reason <text>', 'why the current stage\'s gates may be skipped (approvals never are)')
-    .description('move on now, at a batch boundary, skipping the current stage\'s gates')
-    .action(async (name: string, o: { toStage?: string; reason: string }) => send(name, (actor) => ({ kind: 'promote', actor, reason: o.reason, ...(o.toStage ? { toStage: o.toStage } : {}) })));
+/** pause, resume, abort and rollback: an event with an actor and a reason. */
+export function steerRollout(cli: CliContext, verb: 'pause' | 'resume' | 'abort' | 'rollback', name: string, o: { reason: string }): Promise<void> {
+  return send(cli, name, (actor) => ({ kind: verb, actor, reason: o.reason }));
+}
 
-  rollout
-    .command('tick')
-    .description('the timer: re-judge the gates of every active rollout (soak time, windows, approvals)')
-    .action(async () => {
-      await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true });
-      const outcomes = await ws.rollouts.tick();
-      const results = outcomes.map(outcomeResult);
-      cli.out({ json: results.map((r) => r.json), text: results.length ? results.map((r) => r.text).join('\n') : 'no active rollouts' });
-    });
+export function promoteRollout(cli: CliContext, name: string, o: { toStage?: string; reason: string }): Promise<void> {
+  return send(cli, name, (actor) => ({ kind: 'promote', actor, reason: o.reason, ...(o.toStage ? { toStage: o.toStage } : {}) }));
+}
+
+/** `rollout tick`: the timer, re-judging the gates of every active rollout. */
+export async function tickRollouts(cli: CliContext): Promise<void> {
+  await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true });
+  const outcomes = await ws.rollouts.tick();
+  const results = outcomes.map(outcomeResult);
+  cli.out({ json: results.map((r) => r.json), text: results.length ? results.map((r) => r.text).join('\n') : 'no active rollouts' });
 }
 
 export function outcomeResult(o: DispatchOutcome): CommandResult {
@@ -77,7 +57,8 @@ export function outcomeResult(o: DispatchOutcome): CommandResult {
   for (const n of o.notes ?? []) lines.push(`  ${n}`);
   if (rollback && r.transitions.some((t) => t.to.state === 'rolled_back')) {
     for (const p of rollback.republish) lines.push(`  republished ${p.environment} ${p.dataset} ${p.partition} <- ${p.outputVersion} (was ${p.replaces})`);
-    for (const d of rollback.rerun) lines.push(`  re-ran ${d.environment} ${d.dataset} ${d.partitions.join(', ')}`);
+    // The planner names the restored partitions a reader read; a reader cut another way (a month, the whole table) re-ran its own.
+    for (const d of rollback.rerun) lines.push(`  re-ran ${d.environment} ${d.dataset}, which read ${d.because.join(', ')} ${d.partitions.join(', ')}`);
   }
   if (r.transitions.length === 0 && !r.verdicts.length && !r.waiting?.length && !o.notes?.length) lines.push('  no change');
   return {

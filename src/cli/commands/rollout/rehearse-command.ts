@@ -1,27 +1,19 @@
-import type { Command } from 'commander';
 import { rehearseRollback, type RehearsalReport } from '../../../runner/rehearse-rollback.ts';
 import { formatTable } from '../../../util/format-table.ts';
 import { currentActor, openWorkspace } from '../../../app/open-workspace.ts';
 import { rehearsalCopy } from '../../../app/rehearsal-copy.ts';
 import { existingWarehouse } from '../../../app/open-workspace.ts';
-import type { RolloutCli } from './rollout-cli.ts';
+import type { CliContext } from '../cli-context.ts';
 
 /** `rollout rehearse NAME`: a rollback of the current state on a copy; exit 6 when a check fails. */
-export function registerRehearseCommand(rollout: Command, cli: RolloutCli): void {
-  rollout
-    .command('rehearse')
-    .argument('<name>')
-    .option('--temp-dir <dir>', 'where to put the temporary copy (deleted at the end)')
-    .description('roll back on a copy of the data and metadata, verify restored partitions equal their baseline, time it; the real environment is left untouched')
-    .action(async (name: string, o: { tempDir?: string }) => {
-      await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true });
-      const report = await rehearseRollback(
-        { project: ws.project, store: ws.store, warehouseFor: existingWarehouse(ws), rollouts: ws.rollouts, clock: ws.clock, copy: rehearsalCopy(ws), ...(o.tempDir ? { tempRoot: o.tempDir } : {}) },
-        name,
-        currentActor(),
-      );
-      cli.out({ json: report, text: rehearsalText(report), exitCode: report.ok ? 0 : 6 });
-    });
+export async function rehearseRollout(cli: CliContext, name: string, o: { tempDir?: string }): Promise<void> {
+  await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true });
+  const report = await rehearseRollback(
+    { project: ws.project, store: ws.store, warehouseFor: existingWarehouse(ws), rollouts: ws.rollouts, clock: ws.clock, copy: rehearsalCopy(ws), ...(o.tempDir ? { tempRoot: o.tempDir } : {}) },
+    name,
+    currentActor(),
+  );
+  cli.out({ json: report, text: rehearsalText(report), exitCode: report.ok ? 0 : 6 });
 }
 
 const ms = (n: number): string => `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;

@@ -1,34 +1,41 @@
-import type { Command } from 'commander';
 import { SluiceError } from '../../../util/errors.ts';
 import { formatTable } from '../../../util/format-table.ts';
-import { openWorkspace } from '../../../app/open-workspace.ts';
-import type { RolloutCli } from './rollout-cli.ts';
+import type { Project } from '../../../config/project-model.ts';
+import type { Workspace } from '../../../app/open-workspace.ts';
+import { systemClock } from '../../../util/clock.ts';
+import type { CliContext } from '../cli-context.ts';
+import { readRollouts } from './rollout-reads.ts';
 import { allRollouts, summarize, type RolloutSummary } from '../../../runner/rollouts/rollout-read-model.ts';
 
 /** `rollout status [NAME]`: every rollout (started or only planned) with its state, stage and what it waits for. */
-export function registerStatusCommand(rollout: Command, cli: RolloutCli): void {
-  rollout
-    .command('status')
-    .argument('[name]', 'one rollout (default: all)')
-    .description('state, stage, batches in the stage, last gate verdicts and what each rollout waits for')
-    .action(async (name: string | undefined) => {
-      await using ws = await openWorkspace(cli.globals().project, cli.globals().env, { recover: true });
-      const { rollouts, warnings } = await allRollouts(ws.rollouts, ws.project);
-      const observed = await ws.rollouts.observations();
-      const summaries: RolloutSummary[] = [];
-      for (const r of rollouts) summaries.push(summarize(ws, r.plan, r.state, await ws.rollouts.log(r.name), observed));
-      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-      if (name === undefined) {
-        cli.out({ json: summaries, text: listText(summaries) });
-        return;
-      }
-      const one = summaries.find((s) => s.name === name);
-      if (!one) {
-        await ws.rollouts.plan(name); // NOT_FOUND naming the plans there are
-        throw new SluiceError('NOT_FOUND', `no rollout "${name}"`, { field: 'rollout' });
-      }
-      cli.out({ json: one, text: detailText(one) });
-    });
+export async function rolloutStatus(cli: CliContext, name: string | undefined): Promise<void> {
+  const summaries = await readRollouts(cli, { recorded: (ws) => recordedStatus(ws, name), planned: plannedStatus });
+  if (name === undefined) {
+    cli.out({ json: summaries, text: listText(summaries) });
+    return;
+  }
+  const one = summaries.find((s) => s.name === name);
+  if (!one) throw new SluiceError('NOT_FOUND', `no rollout plan "${name}" in rollouts/ (plans: ${summaries.map((s) => s.name).join(', ') || 'none'})`, { field: 'rollout' });
+  cli.out({ json: one, text: detailText(one) });
+}
+
+/** Rollouts as the store records them, and the plans not started yet. */
+async function recordedStatus(ws: Workspace, name: string | undefined): Promise<RolloutSummary[]> {
+  const { rollouts, warnings } = await allRollouts(ws.rollouts, ws.project);
+  const observed = await ws.rollouts.observations();
+  const summaries: RolloutSummary[] = [];
+  for (const r of rollouts) summaries.push(summarize(ws, r.plan, r.state, await ws.rollouts.log(r.name), observed));
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  if (name !== undefined && !summaries.some((s) => s.name === name)) await ws.rollouts.plan(name); // NOT_FOUND naming the plans there are
+  return summaries;
+}
+
+/** A project that never ran: every plan is pending, and nothing was observed. */
+async function plannedStatus(project: Project): Promise<RolloutSummary[]> {
+  const { rollouts, warnings } = await allRollouts({ list: async () => [] }, project);
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  const nothingObserved = { rollouts: {}, datasets: {}, recentTransitions: [] };
+  return rollouts.map((r) => summarize({ project, clock: systemClock }, r.plan, r.state, [], nothingObserved));
 }
 
 function listText(summaries: readonly RolloutSummary[]): string {
