@@ -6,6 +6,7 @@ import { openWorkspace } from '../src/app/open-workspace.ts';
 import { runPipeline } from '../src/runner/run-pipeline.ts';
 import { SluiceError } from '../src/util/errors.ts';
 import { count, sameRows, smallProject, tempDir, workspace } from './helpers.ts';
+import { freePort } from './support/postgres-server.ts';
 
 describe('seams', () => {
   test('two runs at once in one process, on different partitions, keep their bindings and transactions apart', async () => {
@@ -34,15 +35,16 @@ describe('seams', () => {
     assert.match(r.run.engine, /^duckdb \d+\.\d+\.\d+/);
   });
 
-  test('a PostgreSQL store or warehouse is accepted by the schema and refused as not built yet, naming the setting', async () => {
+  test('a PostgreSQL store or warehouse is accepted by the schema; the store opens (an unreachable one is refused naming store.url), the warehouse is refused as not built yet', async () => {
     using tmp = tempDir();
     const root = await smallProject(tmp.dir, { days: 1, ordersPerDay: 50 });
     const yaml = join(root, 'sluice.yaml');
     const original = readFileSync(yaml, 'utf8');
     writeFileSync(yaml, `${original}\nwarehouse_note: x\n`);
     await assert.rejects(openWorkspace(root), (e: unknown) => e instanceof SluiceError && e.code === 'CONFIG_INVALID' && /warehouse_note: unknown field/.test(e.message));
-    writeFileSync(yaml, original.replace(/store:\n  kind: sqlite\n  path: \.sluice\/sluice\.db\n/, 'store: postgres://sluice@127.0.0.1:5432/meta\n'));
-    await assert.rejects(openWorkspace(root), (e: unknown) => e instanceof SluiceError && e.code === 'CONFIG_INVALID' && /PostgreSQL metadata store is not built yet/.test(e.message) && e.place.field === 'store');
+    // Nothing listens on a free port: the store is tried, and refused naming its setting.
+    writeFileSync(yaml, original.replace(/store:\n  kind: sqlite\n  path: \.sluice\/sluice\.db\n/, `store: postgres://sluice@127.0.0.1:${await freePort()}/meta\n`));
+    await assert.rejects(openWorkspace(root), (e: unknown) => e instanceof SluiceError && e.code === 'CONFIG_INVALID' && /\(store\.url\): connection refused/.test(e.message) && e.place.field === 'store.url');
     writeFileSync(yaml, original.replace(/store:\n  kind: sqlite\n  path: \.sluice\/sluice\.db\n/, 'store: { kind: postgres }\n'));
     await assert.rejects(openWorkspace(root), (e: unknown) => e instanceof SluiceError && /sluice\.yaml:\d+ store: a postgres store needs url/.test(e.message));
     writeFileSync(yaml, original.replace(/store:\n  kind: sqlite\n  path: \.sluice\/sluice\.db\n/, 'store: { kind: sqlite, url: "postgres://x/y" }\n'));

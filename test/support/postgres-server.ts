@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,14 @@ import pg from 'pg';
 export interface TestPostgres {
   readonly url: string;
   stop(): Promise<void>;
+}
+
+export interface TestPostgresOptions {
+  /**
+   * A login role that must give its password (scram-sha-256 for it alone; every other role is
+   * trusted), to test wrong credentials. Only on a server this module starts.
+   */
+  readonly passwordRole?: { readonly name: string; readonly password: string };
 }
 
 export function postgresBinDir(): string | undefined {
@@ -31,7 +39,7 @@ export function postgresUnavailable(): string | undefined {
   return undefined;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -43,9 +51,22 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+/** The last resort when pg_ctl cannot stop a server: SIGKILL to the postmaster named in its pid file. */
+function killPostmaster(data: string): void {
+  try {
+    const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGKILL');
+  } catch {
+    // No pid file: the server is not running.
+  }
+}
+
+export async function startPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
   const given = process.env['SLUICE_PG_URL'];
-  if (given) return { url: given, stop: async () => undefined };
+  if (given) {
+    if (options.passwordRole) throw new Error('a password role needs a server started by the test (SLUICE_PG_URL is set)');
+    return { url: given, stop: async () => undefined };
+  }
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'sluice-pg-'));
@@ -59,6 +80,11 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
   const [initCmd, initArgs] = wrap(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'sluice', '-E', 'UTF8', '--locale=C', '--no-sync']);
   execFileSync(initCmd, initArgs, { stdio: 'ignore' });
+  if (options.passwordRole) {
+    // First match wins in pg_hba.conf: this role alone must give its password.
+    const hba = join(data, 'pg_hba.conf');
+    writeFileSync(hba, `host all ${options.passwordRole.name} 127.0.0.1/32 scram-sha-256\n${readFileSync(hba, 'utf8')}`);
+  }
   const port = await freePort();
   const [pgCmd, pgArgs] = wrap(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']);
   const server: ChildProcess = spawn(pgCmd, pgArgs, { stdio: 'ignore' });
@@ -73,6 +99,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     } catch {
       await c.end().catch(() => undefined);
       if (Date.now() > deadline || server.exitCode !== null) {
+        killPostmaster(data);
         server.kill('SIGKILL');
         rmSync(dir, { recursive: true, force: true });
         throw new Error('PostgreSQL did not start within 30 s');
@@ -80,12 +107,26 @@ export async function startPostgres(): Promise<TestPostgres> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  if (options.passwordRole) {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`CREATE ROLE ${options.passwordRole.name} LOGIN PASSWORD '${options.passwordRole.password.replaceAll("'", "''")}'`);
+    await c.end();
+  }
   return {
     url,
     async stop() {
-      const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-      server.kill('SIGINT');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      const exited = new Promise<void>((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', () => resolve())));
+      // pg_ctl signals the postmaster itself (by its pid file): as root the child is runuser,
+      // which does not pass a signal on, so killing it left the server running.
+      const [stopCmd, stopArgs] = wrap(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w', '-t', '10']);
+      try {
+        execFileSync(stopCmd, stopArgs, { stdio: 'ignore' });
+      } catch {
+        killPostmaster(data);
+      }
+      // The fallback timer must not keep the test process alive once the server has exited.
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
       if (server.exitCode === null) server.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
