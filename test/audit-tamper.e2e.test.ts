@@ -127,6 +127,7 @@ describe('audit tamper: a store writer cannot rewrite the trail unnoticed', () =
       },
       { what: 'the checkpoint outside the store removed', tamper: (c) => rmSync(join(anchorDir(c.root, c.home), 'checkpoint.json')), expect: /no checkpoint of this trail outside the store/ },
       { what: 'the key replaced by another', tamper: (c) => writeFileSync(join(anchorDir(c.root, c.home), 'audit.key'), `${'ab'.repeat(32)}\n`), expect: /entry 1 was edited or forged/ },
+      { what: 'the whole store deleted', tamper: (c) => rmSync(storeOf(c.root)), expect: /the store sqlite .* is gone, but the checkpoint .* anchors entries of it/ },
     ];
     for (const [i, k] of cases.entries()) {
       const c = copyCase(`nokey-${i}`);

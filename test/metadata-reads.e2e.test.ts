@@ -90,6 +90,7 @@ describe('metadata reads', () => {
     assert.deepEqual(JSON.parse(ok(sluice([...p, '--json', 'runs']), 'runs --json').stdout), []);
     assert.match(ok(sluice([...p, '--env', 'prod', 'publications', 'cleaned_orders']), 'publications').stdout, /nothing of cleaned_orders published in prod yet/);
     ok(sluice([...p, 'audit', 'log']), 'audit log');
+    assert.match(ok(sluice([...p, 'audit', 'verify']), 'audit verify').stdout, /nothing recorded yet: no store at sqlite /);
     assert.match(ok(sluice([...p, '--env', 'prod', 'flags', 'list']), 'flags list').stdout, /clean_orders_version\s+variant\s+off/);
     assert.match(ok(sluice([...p, 'flags', 'history', 'clean_orders_version']), 'flags history').stdout, /0\s+\(project file\)/);
     assert.match(ok(sluice([...p, 'profile', 'cleaned_orders']), 'profile').stdout, /no profiles of cleaned_orders in dev yet/);

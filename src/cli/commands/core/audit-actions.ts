@@ -1,9 +1,28 @@
+import { existsSync } from 'node:fs';
+import { describeStore, effectiveSettings, storeExists } from '../../../app/adapters.ts';
+import { fileAuditAnchor } from '../../../app/audit-anchor.ts';
+import { projectSettingsOrThrow } from '../../../app/open-metadata.ts';
 import { currentActor, existingWarehouse, openWorkspace } from '../../../app/open-workspace.ts';
 import { verifyAudit } from '../../../runner/verify-audit.ts';
 import type { CliContext } from '../cli-context.ts';
 
 /** `sluice audit verify`: the chain against the key and the checkpoint, and the trail against what it must record. */
 export async function auditVerify(cli: CliContext): Promise<void> {
+  // A project that never ran has no trail to verify; opening the workspace would create its store.
+  const project = projectSettingsOrThrow(cli.globals().project);
+  const settings = effectiveSettings(project);
+  if (!storeExists(project, settings.store)) {
+    const anchor = fileAuditAnchor(describeStore(project, settings.store));
+    // A checkpoint without its store: the store was deleted or moved after entries were anchored.
+    const anchored = existsSync(anchor.checkpointLocation);
+    const where = describeStore(project, settings.store);
+    cli.out({
+      json: { ok: !anchored, store: where, checkpointLocation: anchor.checkpointLocation, entries: 0 },
+      text: anchored ? `audit chain BROKEN: the store ${where} is gone, but the checkpoint ${anchor.checkpointLocation} anchors entries of it` : `nothing recorded yet: no store at ${where}`,
+      exitCode: anchored ? 9 : 0,
+    });
+    return;
+  }
   await using ws = await openWorkspace(cli.globals().project, cli.globals().env);
   const r = await verifyAudit({ ...ws, existingWarehouse: existingWarehouse(ws) });
   const covered = `${r.checked.runs} runs, ${r.checked.flagRevisions} flag revisions, ${r.checked.publications} publications in ${r.checked.environments.join(', ') || 'no warehouse yet'}`;
