@@ -28,7 +28,7 @@ export interface WarehouseUnderTest {
   readonly republishLoop?: (a: string, b: string) => { command: string; args: string[] };
 }
 
-export type WarehouseContractCase = 'sessions' | 'versions' | 'publish' | 'compare-and-set' | 'columns' | 'durability' | 'crash' | 'verify-data' | 'compaction' | 'retention' | 'export' | 'partition-shapes';
+export type WarehouseContractCase = 'sessions' | 'versions' | 'publish' | 'compare-and-set' | 'columns' | 'durability' | 'crash' | 'verify-data' | 'compaction' | 'retention' | 'export' | 'partition-shapes' | 'fencing';
 
 export interface WarehouseContractOptions {
   readonly name: string;
@@ -260,6 +260,21 @@ export function runWarehouseContract(o: WarehouseContractOptions): void {
         const exported = await w.exportDataset('regions', join(dir, 'export'));
         assert.equal(exported.partitions, 2);
         assert.deepEqual(readdirSync(join(dir, 'export', 'regions', 'current')).filter((f) => f.startsWith('region=')).sort(), ["region=eu%2Fwest", "region=o%27hare"]);
+      }),
+    );
+
+    test('fencing: a queued run publishes once; a stale token is refused and changes nothing', skip('fencing'), () =>
+      withWarehouse(async ({ warehouse: w }) => {
+        await versions(w);
+        const meta = (token: number, runId: number) => ({ runId, actor: 'worker', reason: `queue item 12 claim ${token}`, at, fence: { item: '12', token } });
+        // Claim 1 stalls; claim 2 of the same item publishes first.
+        await w.publish([item('a', 'clean.r2')], meta(2, 2));
+        await assert.rejects(w.publish([item('a', 'clean.r1')], meta(1, 1)), (e: unknown) => e instanceof SluiceError && e.code === 'CONFLICT' && /token 1 is stale \(claim 2 holds it now\)/.test(e.message));
+        await assert.rejects(w.publish([item('a', 'clean.r1')], meta(3, 3)), (e: unknown) => e instanceof SluiceError && e.code === 'CONFLICT' && /published already by its claim 2/.test(e.message), 'published once per queue item');
+        assert.deepEqual((await w.currentPublications('cleaned')).map((p) => p.versionId), ['clean.r2'], 'the refused publishes changed nothing');
+        assert.equal((await w.publicationHistory('cleaned', 'a')).length, 1);
+        await w.publish([item('b', 'clean.r3')], { ...meta(1, 4), fence: { item: '13', token: 1 } });
+        assert.equal((await w.currentPublications('cleaned')).length, 2, 'another item publishes on its own');
       }),
     );
 

@@ -42,6 +42,13 @@ export interface PublishMeta {
   readonly at: Date;
   /** The store intent this publish carries out (recorded with it, so recovery can tell it happened). */
   readonly intent?: string;
+  /**
+   * The queue item this publish is the work of, with the fencing token of the claim that ran it.
+   * Checked in the publish's own transaction: a token older than one the warehouse has seen for
+   * the item is refused (a worker that lost its lease publishing late), and an item is published
+   * once — a second claim's publish is refused naming the first (see QueueItem).
+   */
+  readonly fence?: { readonly item: string; readonly token: number };
 }
 
 export interface Publication {

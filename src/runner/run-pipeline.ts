@@ -58,6 +58,8 @@ export interface RunRequest {
    * their step.
    */
   readonly select?: string;
+  /** A queued run: its queue item and claim token, checked by the warehouse at publish (PublishMeta.fence). */
+  readonly fence?: { readonly item: string; readonly token: number };
   /**
    * How much evidence to gather about a sliced step's candidate (default: its checks only, which
    * decide whether its rows may be published at all).
@@ -267,7 +269,7 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
       items.push({ dataset: dataset.name, partitionColumn: dataset.partitionColumn ?? null, partition: req.partition, versionId: out.id, rollout: outcome.exposure.rollout ?? null });
     }
     await req.onPhase?.('before-publish', req.partition);
-    const publications = items.length === 0 ? [] : await warehouse.publish(items, { runId: run.id, actor: req.actor, reason: `run ${run.id}`, at: clock.now() });
+    const publications = items.length === 0 ? [] : await warehouse.publish(items, { runId: run.id, actor: req.actor, reason: `run ${run.id}${req.fence ? ` (queue item ${req.fence.item}, claim ${req.fence.token})` : ''}`, at: clock.now(), ...(req.fence ? { fence: req.fence } : {}) });
     published = publications.length > 0;
     crashPoint('run.published');
     await req.onPhase?.('published', req.partition);

@@ -237,6 +237,53 @@ export interface RolloutStore {
   log(id: string): Promise<RolloutLogEntry[]>;
 }
 
+/**
+ * A run waiting for a worker (`sluice run --queue`, `backfill --queue`). A claim leases the item to
+ * one worker and hands it a fencing token: the item's claim count, which only grows. A worker that
+ * lost its lease (stopped, partitioned) still holds an old token, so what it does late is told
+ * apart from the new holder's: a heartbeat or finish with a stale token is refused, and the
+ * warehouse refuses its publish (see PublishMeta.fence).
+ */
+export interface QueueItem {
+  readonly id: number;
+  readonly pipeline: string;
+  readonly partition: string;
+  readonly environment: string;
+  readonly actor: string;
+  /** Model selection for the run (`--select`), if any. */
+  readonly select: string | null;
+  /** Items enqueued together (one backfill) share a batch id. */
+  readonly batch: string;
+  readonly enqueuedAt: string;
+  readonly state: 'queued' | 'claimed' | 'done' | 'failed';
+  /** Claims so far: the fencing token of the latest one. */
+  readonly token: number;
+  readonly worker: string | null;
+  readonly leaseUntil: string | null;
+  readonly runId: number | null;
+  readonly error: string | null;
+  readonly finishedAt: string | null;
+}
+
+export type NewQueueItem = Pick<QueueItem, 'pipeline' | 'partition' | 'environment' | 'actor' | 'select' | 'batch'>;
+
+export interface QueueStore {
+  enqueue(items: readonly NewQueueItem[], at: Date): Promise<QueueItem[]>;
+  /**
+   * The oldest item that is queued, or claimed with its lease run out, leased to `worker` until
+   * `leaseUntil` with the next token; undefined when there is none. Concurrent claims never get
+   * the same item (row locks where the engine has them).
+   */
+  claim(worker: string, at: Date, leaseUntil: Date, filter?: { readonly environment?: string }): Promise<QueueItem | undefined>;
+  /** Extends the lease; false when the token is no longer the item's (another worker holds it now). */
+  heartbeat(id: number, token: number, leaseUntil: Date): Promise<boolean>;
+  /** Records the outcome; false (and nothing changed) when the token is stale. */
+  finish(id: number, token: number, outcome: { readonly state: 'done' | 'failed'; readonly runId: number | null; readonly error: string | null }, at: Date): Promise<boolean>;
+  get(id: number): Promise<QueueItem | undefined>;
+  /** Oldest first. */
+  list(filter?: { readonly batch?: string; readonly state?: QueueItem['state'] }): Promise<QueueItem[]>;
+}
+
 /** Every feature store; a transaction hands out the same set bound to it. */
 export interface Stores {
   readonly runs: RunStore;
@@ -246,6 +293,7 @@ export interface Stores {
   readonly profiles: ProfileStore;
   readonly rollouts: RolloutStore;
   readonly intents: IntentStore;
+  readonly queue: QueueStore;
 }
 
 /** The unit of work: fn's writes through `tx` commit together, or none does when fn throws. */

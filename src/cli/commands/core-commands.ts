@@ -44,8 +44,13 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .argument('<pipeline>')
     .option('--partition <p>', 'the partition to run: 2026-11-01 (daily), 2026-11 (monthly), 2026-11-01T05 (hourly), a declared value; left out for an unpartitioned pipeline')
     .option('--select <steps>', 'only these steps, as dbt selects: STEP, STEP+ (and downstream), +STEP (and upstream); the rest is read from what is published (or computed, unpublished, when nothing is)')
+    .option('--queue', 'enqueue the run for `sluice worker` instead of running it here', false)
     .description(`run every step of a pipeline for one partition (or the whole table) and publish its datasets (exit ${EXIT_ROLLOUT_ACTED} when the batch made a rollout roll back or pause: the baseline was published)`)
-    .action(async (pipeline: string, o: { partition?: string; select?: string }) => {
+    .action(async (pipeline: string, o: { partition?: string; select?: string; queue: boolean }) => {
+      if (o.queue) {
+        const { WHOLE: whole } = await import('../../config/partitioning.ts');
+        return (await import('./core/queue-actions.ts')).enqueueRuns(cli, pipeline, () => [o.partition ?? whole], o.select);
+      }
       const { currentActor, openWorkspace } = await import('../../app/open-workspace.ts');
       const { WHOLE } = await import('../../config/partitioning.ts');
       const { computedVersions, publishedLines, rolloutReaction } = await import('../../runner/run-report.ts');
@@ -77,8 +82,13 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .option('--to <partition>', 'last time partition, included')
     .option('--partitions <list>', 'these partitions, comma-separated (default for a categorical pipeline: every declared value)')
     .option('--stop-on-error', 'stop at the first failed partition', false)
+    .option('--queue', 'enqueue the partitions (one batch) for `sluice worker` instead of running them here', false)
     .description(`run a range or list of partitions with a progress bar and a summary; an unpartitioned pipeline runs once (exit 5 failed partitions, else 6 failed checks, else ${EXIT_ROLLOUT_ACTED} a rollout rolled back or paused)`)
-    .action(async (pipeline: string, o: { from?: string; to?: string; partitions?: string; stopOnError: boolean }) => {
+    .action(async (pipeline: string, o: { from?: string; to?: string; partitions?: string; stopOnError: boolean; queue: boolean }) => {
+      if (o.queue) {
+        const { backfillPartitions: partitionsOf } = await import('../../runner/backfill.ts');
+        return (await import('./core/queue-actions.ts')).enqueueRuns(cli, pipeline, (p) => partitionsOf(p.partitioning, o));
+      }
       const { currentActor, openWorkspace } = await import('../../app/open-workspace.ts');
       const { backfill, backfillPartitions } = await import('../../runner/backfill.ts');
       const { requirePipeline } = await import('../../runner/run-pipeline.ts');
@@ -110,6 +120,15 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
       });
     });
 
+
+  program
+    .command('worker')
+    .option('--drain', 'stop when nothing is left to claim (default: wait for more)', false)
+    .option('--max-items <n>', 'stop after this many items')
+    .option('--lease <duration>', 'how long a claim holds without a heartbeat (renewed every third of it)', '60s')
+    .option('--poll <duration>', 'how often to look for work when the queue is empty', '2s')
+    .description('claim queued runs of this environment from the store and run them (rollouts see each batch); SIGTERM stops after the item in hand')
+    .action(async (o: { drain: boolean; maxItems?: string; lease: string; poll: string }) => (await import('./core/queue-actions.ts')).runWorker(cli, o));
 
   program
     .command('runs')

@@ -181,6 +181,7 @@ export class DuckDBWarehouse implements Warehouse {
         if (stale.length > 0) {
           throw new SluiceError('CONFLICT', `publish refused: ${stale.map((i) => `${i.dataset} ${i.partition} shows ${shown(i) ?? 'nothing'}, not ${i.expected ?? 'nothing'}`).join('; ')}`, { field: 'expected' });
         }
+        if (meta.fence) this.catalog.fence(meta.fence.item, meta.fence.token);
         return this.catalog.publish(items.map((i) => ({ dataset: i.dataset, partition: i.partition, versionId: i.versionId, runId: meta.runId, actor: meta.actor, reason: meta.reason, at, rollout: i.rollout ?? null, intent: meta.intent ?? null })));
       });
       crashPoint('publish.committed');

@@ -93,6 +93,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS segment_partitions (
     segment_id TEXT NOT NULL REFERENCES segments (id), partition TEXT NOT NULL, version_id TEXT NOT NULL,
     row_count INTEGER NOT NULL, fingerprint TEXT NOT NULL, PRIMARY KEY (segment_id, partition));
+  CREATE TABLE IF NOT EXISTS fences (item TEXT PRIMARY KEY, token INTEGER NOT NULL, published_by INTEGER);
   CREATE TABLE IF NOT EXISTS consumer_catalogs (generation INTEGER PRIMARY KEY, written_at TEXT NOT NULL, files TEXT NOT NULL);
 `;
 
@@ -211,6 +212,19 @@ export class WarehouseCatalog {
   }
 
   /** Appends to the log and moves the pointers; call inside `transaction`. The last item of a partition wins. */
+  /**
+   * The fencing check of a queued run's publish, inside the caller's transaction: refused when a
+   * newer claim of the item was seen or the item was published already; else this token is
+   * recorded as the item's publisher.
+   */
+  fence(item: string, token: number): void {
+    const r = this.db.prepare('SELECT token, published_by FROM fences WHERE item = ?').get(item) as Row | undefined;
+    const seen = r ? Number(r['token']) : 0;
+    if (seen > token) throw new SluiceError('CONFLICT', `publish refused: queue item ${item}'s fencing token ${token} is stale (claim ${seen} holds it now); this worker lost its lease`, { field: 'fence' });
+    if (r && r['published_by'] !== null && r['published_by'] !== undefined) throw new SluiceError('CONFLICT', `publish refused: queue item ${item} was published already by its claim ${Number(r['published_by'])}; a queued run is published once`, { field: 'fence' });
+    this.db.prepare('INSERT INTO fences (item, token, published_by) VALUES (?, ?, ?) ON CONFLICT (item) DO UPDATE SET token = excluded.token, published_by = excluded.published_by').run(item, token, token);
+  }
+
   publish(items: readonly NewPublication[]): Publication[] {
     const previous = this.db.prepare('SELECT version_id FROM publications WHERE dataset = ? AND partition = ?');
     const log = this.db.prepare('INSERT INTO publication_log (seq, dataset, partition, version_id, previous_version_id, published_at, run_id, actor, reason, rollout, intent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');

@@ -25,9 +25,10 @@ export class PostgresStore implements MetadataStore {
   readonly profiles: Stores['profiles'];
   readonly rollouts: Stores['rollouts'];
   readonly intents: Stores['intents'];
+  readonly queue: Stores['queue'];
 
   private constructor(private readonly db: PostgresDatabase) {
-    ({ runs: this.runs, audit: this.audit, flagRevisions: this.flagRevisions, checkResults: this.checkResults, profiles: this.profiles, rollouts: this.rollouts, intents: this.intents } = postgresStores(db));
+    ({ runs: this.runs, audit: this.audit, flagRevisions: this.flagRevisions, checkResults: this.checkResults, profiles: this.profiles, rollouts: this.rollouts, intents: this.intents, queue: this.queue } = postgresStores(db));
   }
 
   /** Connects to the store at `url`, creating or upgrading its schema; refuses a schema newer than this Sluice. */

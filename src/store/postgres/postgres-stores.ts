@@ -7,6 +7,8 @@ import type {
   CheckResultStore,
   FlagRevisionStore,
   IntentStore,
+  QueueItem,
+  QueueStore,
   ProfileStore,
   RolloutStore,
   RunRecord,
@@ -374,6 +376,48 @@ function intentStore(h: PostgresHandle): IntentStore {
   };
 }
 
+function queueItem(x: Record<string, unknown>): QueueItem {
+  const state = text(x['state']) as QueueItem['state'];
+  if (!['queued', 'claimed', 'done', 'failed'].includes(state)) throw new SluiceError('CORRUPT', `queue item ${text(x['id'])} in the store has state "${state}"`);
+  const opt = (v: unknown): string | null => (v === null || v === undefined ? null : text(v));
+  return {
+    id: Number(x['id']), pipeline: text(x['pipeline']), partition: text(x['partition']), environment: text(x['environment']), actor: text(x['actor']),
+    select: opt(x['select_steps']), batch: text(x['batch']), enqueuedAt: isoText(x['enqueued_at']), state, token: Number(x['token']),
+    worker: opt(x['worker']), leaseUntil: nullableIso(x['lease_until']), runId: x['run_id'] === null || x['run_id'] === undefined ? null : Number(x['run_id']), error: opt(x['error']), finishedAt: nullableIso(x['finished_at']),
+  };
+}
+
+function queueStore(h: PostgresHandle): QueueStore {
+  return {
+    enqueue: async (items, at) => {
+      const out: QueueItem[] = [];
+      for (const i of items) {
+        const rows = await h.query(`INSERT INTO run_queue (pipeline, partition, environment, actor, select_steps, batch, enqueued_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued') RETURNING *`, [i.pipeline, i.partition, i.environment, i.actor, i.select, i.batch, at.toISOString()]);
+        if (rows[0]) out.push(queueItem(rows[0]));
+      }
+      return out;
+    },
+    // SKIP LOCKED: workers claiming at once each lock a different row instead of waiting on one.
+    claim: async (worker, at, leaseUntil, filter) => {
+      const rows = await h.query(
+        `UPDATE run_queue SET state = 'claimed', token = token + 1, worker = $1, lease_until = $2
+         WHERE id = (SELECT id FROM run_queue WHERE (state = 'queued' OR (state = 'claimed' AND lease_until < $3)) AND ($4::text IS NULL OR environment = $4) ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+         RETURNING *`,
+        [worker, leaseUntil.toISOString(), at.toISOString(), filter?.environment ?? null],
+      );
+      return rows[0] ? queueItem(rows[0]) : undefined;
+    },
+    heartbeat: async (id, token, leaseUntil) => (await h.query(`UPDATE run_queue SET lease_until = $1 WHERE id = $2 AND token = $3 AND state = 'claimed' RETURNING id`, [leaseUntil.toISOString(), id, token])).length === 1,
+    finish: async (id, token, o, at) =>
+      (await h.query(`UPDATE run_queue SET state = $1, run_id = $2, error = $3, finished_at = $4, lease_until = NULL WHERE id = $5 AND token = $6 AND state = 'claimed' RETURNING id`, [o.state, o.runId, o.error, at.toISOString(), id, token])).length === 1,
+    get: async (id) => {
+      const rows = await h.query(`SELECT * FROM run_queue WHERE id = $1`, [id]);
+      return rows[0] ? queueItem(rows[0]) : undefined;
+    },
+    list: async (filter) => (await h.query(`SELECT * FROM run_queue WHERE ($1::text IS NULL OR batch = $1) AND ($2::text IS NULL OR state = $2) ORDER BY id`, [filter?.batch ?? null, filter?.state ?? null])).map(queueItem),
+  };
+}
+
 /** The feature stores over one handle: plain calls and calls inside a transaction go through the same one. */
 export function postgresStores(h: PostgresHandle): Stores {
   return {
@@ -384,5 +428,6 @@ export function postgresStores(h: PostgresHandle): Stores {
     profiles: profileStore(h),
     rollouts: rolloutStore(h),
     intents: intentStore(h),
+    queue: queueStore(h),
   };
 }

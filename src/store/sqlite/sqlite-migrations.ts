@@ -48,4 +48,10 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE runs ADD COLUMN lease_until TEXT;
    ALTER TABLE rollout_attempts ADD COLUMN pending_owner TEXT;
    ALTER TABLE rollout_attempts ADD COLUMN pending_lease_until TEXT;`,
+  // Runs waiting for a worker; token counts claims (the fencing token of the latest one).
+  `CREATE TABLE run_queue (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, partition TEXT NOT NULL, environment TEXT NOT NULL,
+     actor TEXT NOT NULL, select_steps TEXT, batch TEXT NOT NULL, enqueued_at TEXT NOT NULL, state TEXT NOT NULL,
+     token INTEGER NOT NULL DEFAULT 0, worker TEXT, lease_until TEXT, run_id INTEGER, error TEXT, finished_at TEXT);
+   CREATE INDEX run_queue_waiting ON run_queue(state, id);`,
 ];

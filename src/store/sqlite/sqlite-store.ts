@@ -15,11 +15,12 @@ export class SqliteStore implements MetadataStore {
   readonly profiles: Stores['profiles'];
   readonly rollouts: Stores['rollouts'];
   readonly intents: Stores['intents'];
+  readonly queue: Stores['queue'];
   private readonly stores: Stores;
 
   private constructor(private readonly db: SqliteDatabase) {
     this.stores = sqliteStores(db);
-    ({ runs: this.runs, audit: this.audit, flagRevisions: this.flagRevisions, checkResults: this.checkResults, profiles: this.profiles, rollouts: this.rollouts, intents: this.intents } = this.stores);
+    ({ runs: this.runs, audit: this.audit, flagRevisions: this.flagRevisions, checkResults: this.checkResults, profiles: this.profiles, rollouts: this.rollouts, intents: this.intents, queue: this.queue } = this.stores);
   }
 
   /** Opens (creating and migrating) the store at `path`. */

@@ -7,6 +7,8 @@ import type {
   CheckResultStore,
   FlagRevisionStore,
   IntentStore,
+  QueueItem,
+  QueueStore,
   ProfileStore,
   RolloutStore,
   RunStatus,
@@ -346,6 +348,51 @@ function intentStore(h: SqliteHandle): IntentStore {
   };
 }
 
+const QUEUE_STATES: readonly QueueItem['state'][] = ['queued', 'claimed', 'done', 'failed'];
+
+function queueItem(x: SqlRow): QueueItem {
+  const state = text(x['state']) as QueueItem['state'];
+  if (!QUEUE_STATES.includes(state)) throw new SluiceError('CORRUPT', `queue item ${text(x['id'])} in the store has state "${state}"`);
+  const opt = (v: unknown): string | null => (v === null || v === undefined ? null : text(v));
+  return {
+    id: Number(x['id']), pipeline: text(x['pipeline']), partition: text(x['partition']), environment: text(x['environment']), actor: text(x['actor']),
+    select: opt(x['select_steps']), batch: text(x['batch']), enqueuedAt: text(x['enqueued_at']), state, token: Number(x['token']),
+    worker: opt(x['worker']), leaseUntil: opt(x['lease_until']), runId: x['run_id'] === null || x['run_id'] === undefined ? null : Number(x['run_id']), error: opt(x['error']), finishedAt: opt(x['finished_at']),
+  };
+}
+
+function queueStore(h: SqliteHandle): QueueStore {
+  return {
+    enqueue: (items, at) =>
+      h.run((db) => {
+        const insert = db.prepare(`INSERT INTO run_queue (pipeline, partition, environment, actor, select_steps, batch, enqueued_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued') RETURNING *`);
+        return db.transaction(() => items.map((i) => queueItem(insert.get(i.pipeline, i.partition, i.environment, i.actor, i.select, i.batch, at.toISOString()) as SqlRow)))();
+      }),
+    // One statement: SQLite runs it alone, so two workers never take the same item.
+    claim: (worker, at, leaseUntil, filter) =>
+      h.run((db) => {
+        const r = db
+          .prepare(
+            `UPDATE run_queue SET state = 'claimed', token = token + 1, worker = ?, lease_until = ?
+             WHERE id = (SELECT id FROM run_queue WHERE (state = 'queued' OR (state = 'claimed' AND lease_until < ?)) AND (? IS NULL OR environment = ?) ORDER BY id LIMIT 1)
+             RETURNING *`,
+          )
+          .get(worker, leaseUntil.toISOString(), at.toISOString(), filter?.environment ?? null, filter?.environment ?? null) as SqlRow | undefined;
+        return r ? queueItem(r) : undefined;
+      }),
+    heartbeat: (id, token, leaseUntil) => h.run((db) => db.prepare(`UPDATE run_queue SET lease_until = ? WHERE id = ? AND token = ? AND state = 'claimed'`).run(leaseUntil.toISOString(), id, token).changes === 1),
+    finish: (id, token, o, at) =>
+      h.run((db) => db.prepare(`UPDATE run_queue SET state = ?, run_id = ?, error = ?, finished_at = ?, lease_until = NULL WHERE id = ? AND token = ? AND state = 'claimed'`).run(o.state, o.runId, o.error, at.toISOString(), id, token).changes === 1),
+    get: (id) =>
+      h.run((db) => {
+        const r = db.prepare(`SELECT * FROM run_queue WHERE id = ?`).get(id) as SqlRow | undefined;
+        return r ? queueItem(r) : undefined;
+      }),
+    list: (filter) =>
+      h.run((db) => (db.prepare(`SELECT * FROM run_queue WHERE (? IS NULL OR batch = ?) AND (? IS NULL OR state = ?) ORDER BY id`).all(filter?.batch ?? null, filter?.batch ?? null, filter?.state ?? null, filter?.state ?? null) as SqlRow[]).map(queueItem)),
+  };
+}
+
 /** The feature stores over one handle (curried: the same factory serves plain calls and a transaction). */
 export function sqliteStores(h: SqliteHandle): Stores {
   return {
@@ -356,5 +403,6 @@ export function sqliteStores(h: SqliteHandle): Stores {
     profiles: profileStore(h),
     rollouts: rolloutStore(h),
     intents: intentStore(h),
+    queue: queueStore(h),
   };
 }
