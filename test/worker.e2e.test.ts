@@ -35,6 +35,8 @@ describe('workers on the embedded store and warehouse', { timeout: 300_000 }, ()
     const runs = binJson<{ id: number; status: string; partition: string; error: string | null }[]>(root, ['runs']);
     assert.equal(runs.find((r) => r.id === first?.runId)?.status, 'succeeded', 'the killed worker\'s run was finished by recovery');
     assert.match(runs.find((r) => r.partition === '2026-11-01' && r.id !== first?.runId)?.error ?? '', /published already by its claim 1/, 'the second claim ran and was refused at publish');
+    const queue = binJson<{ id: number; state: string; token: number; runId: number | null }[]>(root, ['queue']);
+    assert.deepEqual(queue.map((i) => `${i.state}:${i.token}`), ['done:2', 'done:1', 'done:1'], 'sluice queue shows each item done, the first after its second claim');
     const verify = sluiceBin(root, ['audit', 'verify']);
     assert.equal(verify.code, 0, verify.stdout);
   });

@@ -131,6 +131,13 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .action(async (o: { drain: boolean; maxItems?: string; lease: string; poll: string }) => (await import('./core/queue-actions.ts')).runWorker(cli, o));
 
   program
+    .command('queue')
+    .option('--batch <id>', 'the items of one enqueue (a backfill)')
+    .option('--state <state>', 'queued, claimed, done or failed')
+    .description('queued runs of this environment: state, claims (the fencing token), worker, lease, run')
+    .action(async (o: { batch?: string; state?: string }) => (await import('./core/run-history.ts')).listQueue(cli, o));
+
+  program
     .command('runs')
     .option('--pipeline <name>')
     .option('--limit <n>', 'most recent runs', '20')

@@ -80,3 +80,18 @@ export async function listPublications(cli: CliContext, dataset: string, o: Publ
   });
 }
 
+
+/** `sluice queue [--batch B] [--state S]`: queued runs of the environment, oldest first, with who holds each and since when. */
+export async function listQueue(cli: CliContext, o: { batch?: string; state?: string }): Promise<void> {
+  const states = ['queued', 'claimed', 'done', 'failed'] as const;
+  const state = o.state === undefined ? undefined : states.find((s) => s === o.state);
+  if (o.state !== undefined && !state) throw new SluiceError('USAGE', `--state takes one of ${states.join(', ')} (got ${JSON.stringify(o.state)})`, { field: '--state' });
+  await using md = await openMetadataReads(projectSettingsOrThrow(cli.globals().project), cli.globals().env);
+  const items = (await md.store.queue.list({ ...(o.batch ? { batch: o.batch } : {}), ...(state ? { state } : {}) })).filter((i) => i.environment === md.environment);
+  cli.out({
+    json: items,
+    text: items.length === 0
+      ? `nothing queued in ${md.environment}`
+      : formatTable(items.map((i) => ({ item: i.id, pipeline: i.pipeline, partition: i.partition, state: i.state, claims: i.token, worker: i.worker ?? '', lease_until: i.leaseUntil ?? '', run: i.runId ?? '', error: i.error ?? '', batch: i.batch.slice(0, 8) }))),
+  });
+}
