@@ -127,6 +127,28 @@ describe('a ported dbt-style project through the real bin', { timeout: 600_000 }
     assert.equal(hours.reduce((n, h) => n + Number(h['events']), 0), raw?.['n']);
   });
 
+  test('two spellings of one categorical value are refused', () => {
+    using t = tempDir();
+    const root = project(t.dir);
+    writeFileSync(join(root, 'pipelines', 'numbered.yaml'), `name: numbered
+sources:
+  raw_customers: { path: data/customers.csv, partitioned: false }
+steps:
+  by_mod:
+    versions:
+      v1: { sql: steps/by_mod.sql }
+datasets:
+  by_mod:
+    step: by_mod
+    partition: { column: m, values: [1, "01", 2] }
+`);
+    writeFileSync(join(root, 'steps', 'by_mod.sql'), 'SELECT CAST(id % 3 AS INTEGER) AS m, count(*) AS n FROM raw_customers WHERE CAST(id % 3 AS VARCHAR) = ltrim((SELECT value FROM sluice_partition), \'0\') GROUP BY 1\n');
+    binOk(sluiceBin(root, ['run', 'numbered', '--partition', '1']), 'partition 1');
+    const twin = sluiceBin(root, ['run', 'numbered', '--partition', '01']);
+    assert.equal(twin.code, 2, twin.stdout + twin.stderr);
+    assert.match(twin.stderr, /partition "01" of by_mod is stored as 1 in m \(INTEGER\): name the partition 1/);
+  });
+
   test("a staging step's failing check stops the run before anything is published", () => {
     using t = tempDir();
     const root = project(t.dir);
@@ -178,13 +200,20 @@ describe('a ported dbt-style project through the real bin', { timeout: 600_000 }
     for (const args of [['run', 'marts'], ['run', 'monthly', '--partition', '2026-01'], ['backfill', 'regional']]) binOk(sluiceBin(root, args), args.join(' '));
     const before = await query(root, 'SELECT round(sum(lifetime_value), 2) AS v FROM customers');
     const runsBefore = binJson<{ id: number }[]>(root, ['runs', '--limit', '200']).length;
-    binOk(sluiceBin(root, ['rollout', 'rollback', 'orders-v2', '--reason', 'coupons count']), 'rollback');
+    // Killed after its first re-run; the next command finishes the rollback without re-running that one again.
+    const killed = sluiceBin(root, ['rollout', 'rollback', 'orders-v2', '--reason', 'coupons count'], { SLUICE_CRASH_AT: 'effects.rerun' });
+    assert.equal(killed.code, null, 'killed at its first re-run');
+    binOk(sluiceBin(root, ['rollout', 'status', 'orders-v2']), 'resume');
+    binOk(sluiceBin(root, ['rollout', 'status', 'orders-v2']), 'resume again: nothing left');
     const reruns = binJson<{ id: number; pipeline: string; partition: string; actor: string }[]>(root, ['runs', '--limit', '200']).slice(0, -runsBefore);
-    assert.deepEqual(reruns.map((r) => `${r.pipeline} ${r.partition}`).sort(), ['marts *', 'monthly 2026-01', 'regional apac', 'regional eu', 'regional us'], 'the mart once, the month once, each region once');
+    assert.deepEqual(reruns.map((r) => `${r.pipeline} ${r.partition}`).sort(), ['marts *', 'monthly 2026-01', 'regional apac', 'regional eu', 'regional us'], 'the mart once, the month once (its chained dataset with it), each region once, across the crash');
     const [rawTotal] = await query(root, `SELECT round(sum(amount), 2) AS v FROM ${RAW_ORDERS}`, { published: false });
     assert.notDeepEqual(before, [rawTotal]);
     assert.deepEqual(await query(root, 'SELECT round(sum(lifetime_value), 2) AS v FROM customers'), [rawTotal]);
     assert.deepEqual(await query(root, 'SELECT round(sum(revenue), 2) AS v FROM monthly_revenue'), [rawTotal]);
+    const [top] = await query(root, 'SELECT round(revenue_per_order, 4) AS v FROM monthly_top');
+    const [rawTop] = await query(root, `SELECT round(sum(amount) / count(*), 4) AS v FROM ${RAW_ORDERS}`, { published: false });
+    assert.deepEqual(top, rawTop, 'the chained monthly dataset was recomputed from the restored days');
     assert.deepEqual(await query(root, 'SELECT round(sum(revenue), 2) AS v FROM region_revenue'), [rawTotal]);
     assert.ok(existsSync(join(root, '.sluice')));
   });

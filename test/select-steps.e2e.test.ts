@@ -1,4 +1,6 @@
 import { describe, test } from 'node:test';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { binJson, sluiceBin, smallProject, tempDir } from './helpers.ts';
 
@@ -43,6 +45,14 @@ describe('model selection', { timeout: 300_000 }, () => {
     assert.deepEqual(batch.computed.map((c) => c.role).sort(), ['baseline', 'candidate', 'output']);
     status = binJson<Status>(root, ['rollout', 'status', 'clean-orders-v2']);
     assert.equal(status.stageId, 'canary-10', 'the selected run was the shadow batch the soak gate waited for');
+
+    // An input computed only for the selection must pass its dataset's checks as its publish would.
+    const pipelineFile = join(root, 'pipelines', 'orders.yaml');
+    writeFileSync(pipelineFile, readFileSync(pipelineFile, 'utf8').replace('values: [USD, EUR, GBP, JPY, CHF, SEK]', 'values: [XXX]'));
+    const failing = sluiceBin(root, ['run', 'orders', '--partition', '2026-11-02', '--select', 'daily_revenue']);
+    assert.equal(failing.code, 6, failing.stdout + failing.stderr);
+    assert.match(failing.stderr, /dataset cleaned_orders \(an unpublished input of --select daily_revenue\): 1 error check\(s\) failed/);
+    assert.equal(binJson<{ versionId: string }[]>(root, ['publications', 'daily_revenue', '--partition', '2026-11-02']).length, 1, 'daily_revenue 2026-11-02 shows what it showed before');
 
     const bad = sluiceBin(root, ['run', 'orders', '--partition', '2026-11-01', '--select', 'daily_revenu+']);
     assert.equal(bad.code, 2);

@@ -13,7 +13,7 @@ import type { WarehouseCatalogReader } from './adapters.ts';
 export function readDuckDBCatalog(duckdbFile: string): WarehouseCatalogReader | 'absent' | 'legacy' {
   const catalogFile = join(dataFolderOf(duckdbFile), 'catalog.db');
   if (!existsSync(catalogFile)) return existsSync(duckdbFile) ? 'legacy' : 'absent';
-  const catalog = WarehouseCatalog.open(catalogFile);
+  const catalog = WarehouseCatalog.open(catalogFile, { readOnly: true });
   if (catalog.meta('legacy_migrated') === undefined) {
     catalog.close();
     return 'legacy';

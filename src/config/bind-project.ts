@@ -1,6 +1,7 @@
 import type { BindScope, SqlAnalyzer } from '../engine/sql-analysis.ts';
 import { PARTITION_COLUMNS, PARTITION_RELATION } from '../engine/partition-binding.ts';
 import type { ColumnInfo } from '../engine/warehouse.ts';
+import { tableName } from '../engine/source.ts';
 import type { Check } from '../quality/check-types.ts';
 import { bindTable } from '../quality/check-sql.ts';
 import type { TableColumn } from '../quality/table-columns.ts';
@@ -84,10 +85,6 @@ function producersFirst(pipelines: ReadonlyMap<string, Pipeline>): Pipeline[] {
   };
   for (const p of pipelines.values()) visit(p);
   return out;
-}
-
-function tableName(table: string): string {
-  return (table.split('.').pop() ?? table).replaceAll('"', '');
 }
 
 async function bindSteps(pipeline: Pipeline, root: string, scope: BindScope, problemAt: PipelineProblemAt, problems: Problem[], notes: string[], refused: ReadonlySet<string>, checkFiles: boolean, published: ReadonlyMap<string, readonly ColumnInfo[]>): Promise<BoundSteps> {

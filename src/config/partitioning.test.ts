@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { listedPartitions, partitionsBetween, resolvePartition, WHOLE, type Partitioning } from './partitioning.ts';
 import { outsidePartitions, partitionPredicate } from '../engine/partition-predicate.ts';
 import { hiveEscape } from '../engine/hive-path.ts';
+import type { PartitionBinding } from '../engine/partition-binding.ts';
 import { SluiceError } from '../util/errors.ts';
 
 const berlinHours: Partitioning = { kind: 'time', grain: 'hour', timeZone: 'Europe/Berlin' };
@@ -17,6 +18,14 @@ describe('partitions', () => {
     assert.equal(resolvePartition(berlinHours, '2026-10-25T01').endsAtUtc, repeated.startsAtUtc, 'hours tile time: one ends where the next starts');
     assert.equal(resolvePartition(berlinHours, '2026-10-25T03').startsAtUtc, repeated.endsAtUtc);
     assert.equal(partitionsBetween(berlinHours, '2026-10-25T00', '2026-10-25T23').length, 24, 'the long day has 24 hourly partitions, one of them two hours long');
+    // Lord Howe shifts by half an hour: its hours still tile time, one 90 and one 30 minutes long.
+    const lordHowe: Partitioning = { kind: 'time', grain: 'hour', timeZone: 'Australia/Lord_Howe' };
+    for (const day of ['2026-04-05', '2026-10-04']) {
+      const hours: PartitionBinding[] = partitionsBetween(lordHowe, `${day}T00`, `${day}T05`).map((h) => resolvePartition(lordHowe, h));
+      for (let i = 1; i < hours.length; i++) assert.equal(hours[i]?.startsAtUtc, hours[i - 1]?.endsAtUtc, `${day}: ${hours[i]?.value} starts where ${hours[i - 1]?.value} ends`);
+      const minutes: number[] = hours.map((h) => (Date.parse(h.endsAtUtc ?? '') - Date.parse(h.startsAtUtc ?? '')) / 60_000);
+      assert.deepEqual(minutes.filter((m) => m !== 60), day === '2026-04-05' ? [90] : [30], `${day}: ${JSON.stringify(minutes)}`);
+    }
   });
 
   test('days and months: half-open bounds, local in the zone, as instants in UTC', () => {

@@ -78,25 +78,31 @@ export function resolvePartition(p: Partitioning, value: string | undefined, fie
   }
   const found = localStart(p, value);
   if (typeof found === 'string') throw new SluiceError('USAGE', `${field} ${JSON.stringify(value)} ${found}`, { field });
-  // A repeated (fall-back) hour starts at its first occurrence; luxon may resolve it to the second.
-  const earlier = found.minus({ hours: 1 });
-  const start = p.grain === 'hour' && earlier.hour === found.hour ? earlier : found;
-  const next = p.grain === 'hour' ? start.plus({ hours: 1 }) : p.grain === 'day' ? start.plus({ days: 1 }).startOf('day') : start.plus({ months: 1 }).startOf('month');
-  // The next local hour of a repeated hour starts after both occurrences: its UTC bounds span two hours.
-  const end = p.grain === 'hour' && next.hour === start.hour ? next.plus({ hours: 1 }) : next;
+  let start = found;
+  let end: DateTime;
+  if (p.grain === 'hour') {
+    // An hour's instants are those whose local label is the value: walked in quarter hours (every
+    // zone's offsets are multiples of 15 minutes), so a repeated hour (fall back) starts at its
+    // first occurrence and ends after its last, and half-hour shifts (Lord Howe) still tile time.
+    const label = (t: DateTime): string => t.toFormat(SHAPES.hour.format);
+    while (label(start.minus({ minutes: 15 })) === value) start = start.minus({ minutes: 15 });
+    end = start.plus({ minutes: 15 });
+    for (let i = 0; i < 16 && label(end) <= value; i++) end = end.plus({ minutes: 15 });
+  } else {
+    end = p.grain === 'day' ? start.plus({ days: 1 }).startOf('day') : start.plus({ months: 1 }).startOf('month');
+  }
   return {
     value,
-    startsAt: start.toFormat('yyyy-MM-dd HH:mm:ss'),
-    endsAt: p.grain === 'hour' ? naiveHourAfter(start) : end.toFormat('yyyy-MM-dd HH:mm:ss'),
+    startsAt: p.grain === 'hour' ? `${value.replace('T', ' ')}:00:00` : start.toFormat('yyyy-MM-dd HH:mm:ss'),
+    endsAt: p.grain === 'hour' ? naiveHourAfter(value) : end.toFormat('yyyy-MM-dd HH:mm:ss'),
     startsAtUtc: start.toUTC().toISO({ suppressMilliseconds: true }) ?? '',
     endsAtUtc: end.toUTC().toISO({ suppressMilliseconds: true }) ?? '',
   };
 }
 
-/** The wall-clock hour after `t`, as naive text: 02:00 -> 03:00 even where the clocks skip or repeat. */
-function naiveHourAfter(t: DateTime): string {
-  const naive = DateTime.fromObject({ year: t.year, month: t.month, day: t.day, hour: t.hour }, { zone: 'UTC' }).plus({ hours: 1 });
-  return naive.toFormat('yyyy-MM-dd HH:mm:ss');
+/** The wall-clock hour after an hour value, as naive text: 02:00 -> 03:00 even where the clocks skip or repeat. */
+function naiveHourAfter(value: string): string {
+  return DateTime.fromFormat(value, SHAPES.hour.format, { zone: 'UTC' }).plus({ hours: 1 }).toFormat('yyyy-MM-dd HH:mm:ss');
 }
 
 /** Every partition from `from` to `to`, both included; skipped hours (spring forward) are left out. */

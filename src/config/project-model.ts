@@ -69,7 +69,7 @@ export interface Dataset {
   /** The column that names a row's partition; undefined for an unpartitioned dataset. */
   readonly partitionColumn?: string;
   readonly partitioning: Partitioning;
-  /** A partition without rows is published empty instead of failing the run. */
+  /** A partitioned source it reads may have no rows for the partition: it is published empty instead of failing the run. */
   readonly allowEmpty: boolean;
   readonly primaryKey: readonly string[];
   readonly eventTime?: string;

@@ -129,7 +129,7 @@ const datasetSchema = {
     description: { type: 'string' },
     partition_column: { ...name, description: 'shorthand for partition: { column: NAME, by: day }; leave both out for an unpartitioned dataset' },
     partition: partitionSchema,
-    allow_empty: { type: 'boolean', description: 'publish a partition with no rows instead of failing the run (default false)' },
+    allow_empty: { type: 'boolean', description: 'a partitioned source may have no rows for the partition: the datasets that read it publish it empty instead of failing the run (default false)' },
     primary_key: { type: 'array', items: name, minItems: 1 },
     event_time: name,
     checks: { type: 'array' },

@@ -1,3 +1,4 @@
+import { SluiceError } from '../util/errors.ts';
 import { quoteIdent, quoteLiteral } from './sql.ts';
 
 /**
@@ -15,6 +16,10 @@ export function partitionPredicate(column: string | null | undefined, columnType
   const col = quoteIdent(column);
   // Type unknown: a bare literal, which the engine casts to the column's type.
   if (columnType === undefined) return `${col} = ${quoteLiteral(value)}`;
+  if (zoned(columnType) && naiveBounds(value)) {
+    // Instants have no wall-clock hour or day until a zone is chosen; comparing them with local bounds would depend on the session's zone.
+    throw new SluiceError('DATA_INVALID', `partition column "${column}" is ${columnType}: time partitions are local wall-clock times; declare the column TIMESTAMP, or cast it where it is computed (CAST(${column} AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP), in the partitioning's zone)`, { field: 'partition_column' });
+  }
   const range = temporal(columnType) ? naiveBounds(value) : undefined;
   if (range && !holdsValue(columnType, value)) {
     return `(${col} >= CAST(${quoteLiteral(range.start)} AS TIMESTAMP) AND ${col} < CAST(${quoteLiteral(range.end)} AS TIMESTAMP))`;
@@ -29,13 +34,17 @@ export function outsidePartitions(column: string | null | undefined, columnType:
   const col = quoteIdent(column);
   const type = columnType ?? 'VARCHAR';
   // Equality partitions in one IN list: engines prune by it, and it stays short for many partitions.
-  const equal = values.filter((v) => holdsValue(type, v));
+  const equal = values.filter((v) => holdsValue(type, v) && !(zoned(type) && naiveBounds(v)));
   const ranged = values.filter((v) => !equal.includes(v));
   const parts = [
     ...(equal.length ? [`${col} IN (${equal.map((v) => `CAST(${quoteLiteral(temporal(type) ? (naiveBounds(v)?.start.slice(0, 10) ?? v) : v)} AS ${type})`).join(', ')})`] : []),
     ...ranged.map((v) => partitionPredicate(column, type, v)),
   ];
   return `${col} IS NOT NULL AND NOT (${parts.join(' OR ')})`;
+}
+
+function zoned(type: string): boolean {
+  return /^(TIMESTAMPTZ|TIMESTAMP(\(\d\))? WITH TIME ZONE)$/i.test(type.trim());
 }
 
 function temporal(type: string): boolean {

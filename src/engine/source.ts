@@ -23,3 +23,8 @@ export interface TableSource {
 }
 
 export type Source = FileSource | TableSource;
+
+/** The dataset a `table:` source names, when it names one: `main.orders`, `"orders"` -> orders. */
+export function tableName(table: string): string {
+  return (table.split('.').pop() ?? table).replaceAll('"', '');
+}

@@ -1,4 +1,5 @@
 import type { Pipeline, Project } from '../config/project-model.ts';
+import { tableName } from '../engine/source.ts';
 
 /**
  * dataset -> datasets that read it: inside a pipeline, the datasets whose step depends (directly
@@ -34,9 +35,4 @@ export function dependsOn(p: Pipeline, step: string, upstream: string, seen = ne
 
 export function pipelineOfDataset(project: Project, dataset: string): Pipeline | undefined {
   return [...project.pipelines.values()].find((p) => p.datasets.has(dataset));
-}
-
-/** The dataset a `table:` source names (`main.orders`, `"orders"` -> orders). */
-export function tableName(table: string): string {
-  return (table.split('.').pop() ?? table).replaceAll('"', '');
 }

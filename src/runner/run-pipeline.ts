@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Dataset, Pipeline, Project } from '../config/project-model.ts';
-import { quoteIdent } from '../engine/sql.ts';
-import { partitionPredicate } from '../engine/partition-predicate.ts';
+import { quoteIdent, quoteLiteral } from '../engine/sql.ts';
+import { holdsValue, partitionPredicate } from '../engine/partition-predicate.ts';
 import { resolvePartition } from '../config/partitioning.ts';
 import { dependsOn } from './dataset-graph.ts';
 import { planSelection, selectSteps, type SelectionPlan } from './select-steps.ts';
@@ -139,7 +139,9 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
   const reuseOutputs = { ...selection?.reuse, ...req.reuseOutputs };
   const artifacts: Record<string, StepArtifact> = {};
   for (const step of pipeline.steps) {
-    const e = allExposures.get(step.name) as StepExposure;
+    // What the run computes: a step a selected run only reads or leaves out is recorded as its baseline, without a candidate.
+    const all = allExposures.get(step.name) as StepExposure;
+    const e: StepExposure = exposures.get(step.name) ?? (all.kind === 'single' ? all : { kind: 'single', step: step.name, version: all.baseline, reason: 'not computed by this selected run' });
     for (const name of e.kind === 'single' ? [e.version] : [e.baseline, e.candidate]) {
       if (!step.versions.has(name)) throw new SluiceError('USAGE', `step ${step.name} has no version "${name}" (flag ${e.flag ?? '-'})`, { step: step.name, version: name });
     }
@@ -248,6 +250,11 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
       // before anything downstream reads the output (a dataset's step runs them with its dataset).
       if (step.checks.length > 0 && !reuse && ![...pipeline.datasets.values()].some((d) => d.step === step.name)) {
         await validateOutput(deps, stepCheckTarget(step, pipeline.partitioning), output, run.id, undefined, session, `step ${step.name}`);
+      }
+      // A selected run computes a dataset's step it does not publish only as an input: it must pass
+      // what its publish would have to (checks, contract) before the selected steps read it.
+      if (selection && !reuse && !selection.publish.has(step.name)) {
+        for (const d of pipeline.datasets.values()) if (d.step === step.name) await validateOutput(deps, d, output, run.id, undefined, session, `dataset ${d.name} (an unpublished input of --select ${req.select})`);
       }
       deps.metrics?.rowsWritten.inc({ pipeline: pipeline.name, step: step.name, environment: req.environment }, output.rowCount);
       deps.metrics?.stepSeconds.observe({ pipeline: pipeline.name, step: step.name, environment: req.environment }, record.durationMs / 1000);
@@ -377,6 +384,14 @@ async function checkDatasetOutput(warehouse: Warehouse, dataset: Dataset, out: O
   const [r] = await warehouse.query(`SELECT CAST(count(*) FILTER (WHERE (${inside}) IS NOT TRUE) AS ${types.bigint}) AS outside, ${newest} AS newest FROM ${out.table}`).catch((e: unknown) => {
     throw new SluiceError('USAGE', `partition "${partition}" is not a value of ${dataset.name}.${dataset.partitionColumn}: ${messageOf(e)}`, { field: 'partition' });
   });
+  // Two spellings of one value ("1" and "01" of an INTEGER column) would be two partitions of the same rows: only the column's own spelling names a partition.
+  if (dataset.partitionColumn && type && holdsValue(type, partition)) {
+    const [c] = await warehouse.query(`SELECT CAST(CAST(${quoteLiteral(partition)} AS ${type}) AS ${types.text}) AS canon`);
+    const canon = c?.['canon'];
+    if (canon !== undefined && canon !== null && String(canon) !== partition) {
+      throw new SluiceError('USAGE', `partition "${partition}" of ${dataset.name} is stored as ${String(canon)} in ${dataset.partitionColumn} (${type}): name the partition ${String(canon)}`, { field: 'partition' });
+    }
+  }
   const outside = Number(r?.['outside'] ?? 0);
   if (outside > 0) {
     throw new SluiceError('DATA_INVALID', `dataset ${dataset.name}: ${outside} rows of step ${out.step} (${out.stepVersion}) have ${dataset.partitionColumn} other than partition ${partition}`, { step: out.step, version: out.stepVersion });

@@ -100,16 +100,24 @@ const SCHEMA = `
 export class WarehouseCatalog {
   private constructor(private readonly db: Database.Database) {}
 
-  static open(path: string): WarehouseCatalog {
-    mkdirSync(dirname(path), { recursive: true });
+  /**
+   * Opens the catalog for writing (creating it), or with `readOnly` an existing one for reading:
+   * metadata reads create, migrate and set nothing in a catalog another process writes. They still
+   * open it read-write where they may (SQLite's WAL files then go away when they close), and
+   * read-only where the folder is read-only to them.
+   */
+  static open(path: string, o: { readonly readOnly?: boolean } = {}): WarehouseCatalog {
+    if (!o.readOnly) mkdirSync(dirname(path), { recursive: true });
     let db: Database.Database;
     try {
-      db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      // The catalog commit is the publish: it must survive power loss, not only a killed process.
-      db.pragma('synchronous = FULL');
+      db = o.readOnly ? openExisting(path) : new Database(path);
       db.pragma('busy_timeout = 30000');
-      db.exec(SCHEMA);
+      if (!o.readOnly) {
+        db.pragma('journal_mode = WAL');
+        // The catalog commit is the publish: it must survive power loss, not only a killed process.
+        db.pragma('synchronous = FULL');
+        db.exec(SCHEMA);
+      }
     } catch (e) {
       throw new SluiceError('CORRUPT', `the warehouse catalog ${path} cannot be opened: ${messageOf(e)}`, { file: path });
     }
@@ -367,6 +375,15 @@ function toPublication(r: Row): Publication {
     rollout: r['rollout'] === null ? null : String(r['rollout']),
     intent: r['intent'] === null ? null : String(r['intent']),
   };
+}
+
+function openExisting(path: string): Database.Database {
+  try {
+    return new Database(path, { fileMustExist: true });
+  } catch (e) {
+    if (!/readonly|read-only|permission|EACCES|unable to open/i.test(messageOf(e))) throw e;
+    return new Database(path, { readonly: true, fileMustExist: true });
+  }
 }
 
 /** The data folder of a warehouse file: `x.duckdb` -> `x/` (its version files, segments and catalog). */

@@ -14,7 +14,8 @@ import { SluiceError } from '../../util/errors.ts';
 import { crashPoint } from '../../util/crash-point.ts';
 import { stableJson } from '../../util/stable-json.ts';
 import { stateOf } from '../../flags/flag-state.ts';
-import { dependsOn, pipelineOfDataset, tableName } from '../dataset-graph.ts';
+import { dependsOn, pipelineOfDataset } from '../dataset-graph.ts';
+import { tableName } from '../../engine/source.ts';
 import { runPipeline, type RunnerDeps } from '../run-pipeline.ts';
 import { stepFlag } from '../step-exposure.ts';
 
@@ -40,6 +41,8 @@ export class RolloutEffects {
   async carryOut(plan: RolloutPlan, actions: readonly RolloutAction[]): Promise<void> {
     /** Partitions this list of effects restored or re-ran (`env\0dataset\0partition`): what re-runs read. */
     const changed = new Set<string>();
+    /** env\0dataset -> the partitions of it this rollback re-ran (in its own partitioning). */
+    const recomputed = new Map<string, readonly string[]>();
     for (const a of actions) {
       if (a.kind === 'set_flag_exposure') {
         for (const step of a.steps) {
@@ -60,7 +63,8 @@ export class RolloutEffects {
       } else if (a.kind === 'rerun_downstream') {
         for (const item of a.items) {
           const partitions = item.partitions.filter((p) => item.because.some((d) => changed.has(`${item.environment}\0${d}\0${p}`)));
-          const rerun = await this.rerunDownstream(item.environment, item.dataset, partitions, plan.name, item.because);
+          const rerun = await this.rerunDownstream(item.environment, item.dataset, partitions, plan.name, item.because, (d) => recomputed.get(`${item.environment}\0${d}`));
+          recomputed.set(`${item.environment}\0${item.dataset}`, rerun);
           // Readers further down see what this re-run changed, in its own partitions and in the planner's.
           for (const p of [...partitions, ...rerun]) changed.add(`${item.environment}\0${item.dataset}\0${p}`);
           crashPoint('effects.rerun');
@@ -149,9 +153,15 @@ export class RolloutEffects {
     return f;
   }
 
-  /** Re-runs the steps that publish `dataset`, reading the (restored) published outputs of everything else. */
-  private async rerunDownstream(environment: string, dataset: string, partitions: readonly string[], rollout: string, because: readonly string[]): Promise<string[]> {
-    const pipeline = pipelineOfDataset(this.deps.project, dataset);
+  /**
+   * Re-runs the steps that publish `dataset`, reading the (restored) published outputs of
+   * everything else; returns the partitions it re-ran. `recomputedOf` tells which partitions of a
+   * dataset re-ran earlier in this rollback (their keys are the reader's when they share its
+   * pipeline).
+   */
+  private async rerunDownstream(environment: string, dataset: string, partitions: readonly string[], rollout: string, because: readonly string[], recomputedOf: (dataset: string) => readonly string[] | undefined): Promise<string[]> {
+    const { project } = this.deps;
+    const pipeline = pipelineOfDataset(project, dataset);
     if (!pipeline) return [];
     const rerun: string[] = [];
     const w = await this.deps.warehouseFor(environment);
@@ -159,12 +169,15 @@ export class RolloutEffects {
     // Everything not downstream of the re-run dataset is read from what is published now.
     const keep = [...pipeline.datasets.values()].filter((d) => d.name !== dataset && !dependsOn(pipeline, d.step, target));
     const current = await w.currentPublications();
-    for (const partition of rerunPartitions(this.deps.project, pipeline, dataset, partitions, because, current)) {
+    for (const partition of rerunPartitions(project, pipeline, dataset, partitions, because, current, recomputedOf)) {
       const here = current.filter((p) => p.partition === partition);
-      // Published after what it is re-run for was restored: it was computed from the restored data
-      // already (this rollback's re-run before a crash, or a later run), so it is not run again.
-      const seqOf = (d: string): number => here.find((p) => p.dataset === d)?.seq ?? -1;
-      if (because.length > 0 && because.every((d) => seqOf(d) >= 0) && seqOf(dataset) > Math.max(...because.map(seqOf))) {
+      // Published after what it read was restored: it was computed from the restored data already
+      // (this rollback's re-run before a crash, a later run, or the re-run of the dataset it reads
+      // in its own pipeline), so it is not run again. What it read is the upstream partitions that
+      // cover this one: the same key in its pipeline, else every overlapping (or, read whole, every) one.
+      const readSeq = (d: string): number => Math.max(-1, ...current.filter((p) => p.dataset === d && reads(project, pipeline, d, p.partition, partition)).map((p) => p.seq));
+      const ownSeq = here.find((p) => p.dataset === dataset)?.seq ?? -1;
+      if (because.length > 0 && because.every((d) => readSeq(d) >= 0) && ownSeq > Math.max(...because.map(readSeq))) {
         this.deps.log?.(`${dataset} ${partition} in ${environment} was computed from the restored data already; not re-run`);
         continue;
       }
@@ -174,7 +187,7 @@ export class RolloutEffects {
         const v = published.get(d.name);
         if (v) reuse[d.step] = v;
       }
-      const { project, store, audit, clock, metrics } = this.deps;
+      const { store, audit, clock, metrics } = this.deps;
       await runPipeline({ project, warehouse: w, store, audit, clock, ...(metrics ? { metrics } : {}) }, { pipeline: pipeline.name, partition, environment, actor: 'sluice', reuseOutputs: reuse });
       rerun.push(partition);
       this.deps.log?.(`re-ran ${dataset} ${partition} in ${environment} (rollback of ${rollout})`);
@@ -185,26 +198,37 @@ export class RolloutEffects {
 
 /**
  * The partitions of `dataset` a rollback re-runs, from the restored partitions of what it reads.
- * Inside one pipeline partitions carry over as they are. An unpartitioned reader is recomputed
- * once. A reader in another pipeline re-runs its published partitions that read restored rows:
- * all of them when it reads the upstream dataset whole, else those that overlap a restored
- * partition in time (a month over its days, a day over its hours) or share its value.
+ * An unpartitioned reader is recomputed once. Inside one pipeline the keys carry over: those the
+ * upstream dataset re-ran in this rollback, else the planner's (its restored partitions). A
+ * reader in another pipeline re-runs its published partitions that read restored rows: all of
+ * them when it reads the upstream whole, else those that overlap a restored partition in time (a
+ * month over its days, a day over its hours) or share its value.
  */
-function rerunPartitions(project: Project, pipeline: Pipeline, dataset: string, partitions: readonly string[], because: readonly string[], current: readonly Publication[]): string[] {
+function rerunPartitions(project: Project, pipeline: Pipeline, dataset: string, partitions: readonly string[], because: readonly string[], current: readonly Publication[], recomputedOf: (dataset: string) => readonly string[] | undefined): string[] {
   if (partitions.length === 0) return [];
   if (pipeline.partitioning.kind === 'whole') return [WHOLE];
   const own = [...new Set(current.filter((p) => p.dataset === dataset).map((p) => p.partition))].sort();
   const out = new Set<string>();
   for (const upstream of because) {
     if (pipeline.datasets.has(upstream)) {
-      for (const p of partitions) out.add(p);
+      for (const p of recomputedOf(upstream) ?? partitions) out.add(p);
       continue;
     }
-    const source = [...pipeline.sources.values()].find((s) => s.kind === 'table' && tableName(s.table) === upstream);
-    const readsWhole = !source?.partitionColumn || pipelineOfDataset(project, upstream)?.partitioning.kind === 'whole';
-    for (const p of own) if (readsWhole || partitions.some((u) => overlaps(p, u))) out.add(p);
+    for (const p of own) if (readsWhole(project, pipeline, upstream) || partitions.some((u) => overlaps(p, u))) out.add(p);
   }
   return [...out].sort();
+}
+
+/** Whether partition `readerPartition` of a dataset of `pipeline` read partition `upstreamPartition` of `upstream`. */
+function reads(project: Project, pipeline: Pipeline, upstream: string, upstreamPartition: string, readerPartition: string): boolean {
+  if (pipeline.datasets.has(upstream)) return upstreamPartition === readerPartition;
+  return pipeline.partitioning.kind === 'whole' || readsWhole(project, pipeline, upstream) || overlaps(readerPartition, upstreamPartition);
+}
+
+/** A reader pipeline reads all of an upstream dataset of another pipeline: its source is not partitioned, or the upstream has one partition. */
+function readsWhole(project: Project, pipeline: Pipeline, upstream: string): boolean {
+  const source = [...pipeline.sources.values()].find((s) => s.kind === 'table' && tableName(s.table) === upstream);
+  return !source?.partitionColumn || pipelineOfDataset(project, upstream)?.partitioning.kind === 'whole';
 }
 
 /** Two partition values that cover some of the same rows: equal, or one a time period inside the other. */
