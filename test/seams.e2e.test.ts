@@ -35,7 +35,7 @@ describe('seams', () => {
     assert.match(r.run.engine, /^duckdb \d+\.\d+\.\d+/);
   });
 
-  test('a PostgreSQL store or warehouse is accepted by the schema; the store opens (an unreachable one is refused naming store.url), the warehouse is refused as not built yet', async () => {
+  test('a PostgreSQL store or warehouse is accepted by the schema; the store opens (an unreachable one is refused naming store.url), an unreachable warehouse is refused naming SLUICE_WAREHOUSE_URL', async () => {
     using tmp = tempDir();
     const root = await smallProject(tmp.dir, { days: 1, ordersPerDay: 50 });
     const yaml = join(root, 'sluice.yaml');
@@ -54,8 +54,8 @@ describe('seams', () => {
     try {
       process.env['SLUICE_WAREHOUSE_URL'] = 'mysql://nope';
       await assert.rejects(openWorkspace(root), (e: unknown) => e instanceof SluiceError && /SLUICE_WAREHOUSE_URL must be a PostgreSQL URL/.test(e.message));
-      process.env['SLUICE_WAREHOUSE_URL'] = 'postgres://sluice@127.0.0.1:5432/wh';
-      await assert.rejects(openWorkspace(root), (e: unknown) => e instanceof SluiceError && /PostgreSQL warehouse is not built yet/.test(e.message));
+      process.env['SLUICE_WAREHOUSE_URL'] = `postgres://sluice:sekrit@127.0.0.1:${await freePort()}/wh`;
+      await assert.rejects(openWorkspace(root), (e: unknown) => e instanceof SluiceError && e.code === 'CONFIG_INVALID' && /\(SLUICE_WAREHOUSE_URL\): connection refused/.test(e.message) && !e.message.includes('sekrit') && e.place.field === 'SLUICE_WAREHOUSE_URL');
     } finally {
       for (const [k, v] of [['SLUICE_STORE_URL', saved.store], ['SLUICE_WAREHOUSE_URL', saved.warehouse]] as const) {
         if (v === undefined) delete process.env[k];

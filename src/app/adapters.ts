@@ -37,10 +37,6 @@ function storeUrlSetting(env: NodeJS.ProcessEnv = process.env): string {
   return env['SLUICE_STORE_URL']?.trim() ? 'SLUICE_STORE_URL' : 'store.url';
 }
 
-function notBuilt(what: string, field: string): SluiceError {
-  return new SluiceError('CONFIG_INVALID', `the PostgreSQL ${what} is not built yet: use the embedded default (remove ${field} from sluice.yaml, or unset the environment variable)`, { field });
-}
-
 export function resolveInProject(project: Pick<Project, 'root'>, p: string): string {
   return isAbsolute(p) ? p : join(project.root, p);
 }
@@ -113,7 +109,8 @@ export async function openCatalogForReading(project: Pick<Project, 'root'> & Par
       return catalog === 'legacy' ? openWarehouse(project, settings, environment) : catalog;
     }
     case 'postgres':
-      throw notBuilt('warehouse', 'warehouse');
+      // The catalog is tables of the server's database: reading it means connecting to it.
+      return openWarehouse(project, settings, environment);
   }
 }
 
@@ -128,7 +125,8 @@ export function warehouseExists(project: Pick<Project, 'root'>, settings: Wareho
     case 'duckdb':
       return existsSync(duckdbPath(project, settings, environment));
     case 'postgres':
-      throw notBuilt('warehouse', 'warehouse');
+      // A server's warehouse is shared: whether anyone wrote to it is known only by asking it.
+      return true;
   }
 }
 
@@ -140,8 +138,10 @@ export async function openWarehouse(project: Pick<Project, 'root'> & Partial<Pic
       mkdirSync(dirname(path), { recursive: true });
       return DuckDBWarehouse.open(path, { memoryLimit: settings.memoryLimit, threads: settings.threads, tempDirectory: join(dirname(path), 'spill'), ...(project.storage ? { compactAfter: project.storage.compactAfter } : {}) });
     }
-    case 'postgres':
-      throw notBuilt('warehouse', 'warehouse');
+    case 'postgres': {
+      const { PostgresWarehouse } = await import('../engine/postgres/postgres-warehouse.ts');
+      return PostgresWarehouse.open(settings.url, { setting: process.env['SLUICE_WAREHOUSE_URL']?.trim() ? 'SLUICE_WAREHOUSE_URL' : 'warehouse.url', environment });
+    }
   }
 }
 
@@ -157,11 +157,11 @@ export async function openScratchEngine(): Promise<SqlEngine & AsyncDisposable> 
 /** The SQL analyzer of a warehouse's engine: its own parser, for step dependencies and the one-SELECT rule. */
 export async function openAnalyzer(settings: WarehouseSettings): Promise<SqlAnalyzer> {
   switch (settings.kind) {
-    case 'duckdb': {
+    // Step dependencies and the one-SELECT rule are read with DuckDB's parser on PostgreSQL too (issue 13).
+    case 'duckdb':
+    case 'postgres': {
       const { DuckDBSqlAnalyzer } = await import('../engine/duckdb/duckdb-sql-analyzer.ts');
       return DuckDBSqlAnalyzer.open();
     }
-    case 'postgres':
-      throw notBuilt('warehouse', 'warehouse');
   }
 }

@@ -127,13 +127,15 @@ type Run = (sql: string) => Promise<Row[]>;
 const orderable = (c: TableColumn): boolean => isNumericFamily(c.family) || isTemporalFamily(c.family) || c.family === 'text' || c.family === 'boolean';
 const hasMoments = (c: TableColumn): boolean => isNumericFamily(c.family) || c.family === 'boolean';
 const hasQuantiles = (c: TableColumn): boolean => isNumericFamily(c.family);
+/** min and max of a column; PostgreSQL has no min(boolean), and bool_and/bool_or are the same values in every engine. */
+const minMax = (c: TableColumn, q: string, i: number): string[] => (c.family === 'boolean' ? [`bool_and(${q}) AS min_${i}`, `bool_or(${q}) AS max_${i}`] : [`min(${q}) AS min_${i}`, `max(${q}) AS max_${i}`]);
 
 async function exactProfile(table: string, columns: readonly TableColumn[], o: { maxDistinct: number; limit: number }, dialect: SqlDialect, queries: string[], run: Run): Promise<TableProfile> {
   const terms = ['count(*) AS n'];
   columns.forEach((c, i) => {
     const q = quoteIdent(c.name);
     terms.push(`count(${q}) AS nn_${i}`, `count(DISTINCT ${q}) AS d_${i}`);
-    if (orderable(c)) terms.push(`min(${q}) AS min_${i}`, `max(${q}) AS max_${i}`);
+    if (orderable(c)) terms.push(...minMax(c, q, i));
     if (hasMoments(c)) {
       const x = dialect.toDouble(q, c.family);
       terms.push(`avg(${x}) AS mean_${i}`, `${dialect.stddev(x)} AS sd_${i}`);
@@ -197,7 +199,7 @@ async function sampledProfile(
   // 1. Counts and non-text extremes (table statistics where the engine keeps them).
   const statTerms = columns.flatMap((c, i) => {
     const q = quoteIdent(c.name);
-    return [`count(${q}) AS nn_${i}`, ...(orderable(c) && c.family !== 'text' ? [`min(${q}) AS min_${i}`, `max(${q}) AS max_${i}`] : [])];
+    return [`count(${q}) AS nn_${i}`, ...(orderable(c) && c.family !== 'text' ? minMax(c, q, i) : [])];
   });
   const [st = {}] = await run(`SELECT ${statTerms.join(', ')} FROM ${table}`);
 
