@@ -276,6 +276,7 @@ async function runInSession(deps: RunnerDeps, session: WarehouseSession, req: Ru
       items.push({ dataset: dataset.name, partitionColumn: dataset.partitionColumn ?? null, partition: req.partition, versionId: out.id, rollout: outcome.exposure.rollout ?? null });
     }
     await req.onPhase?.('before-publish', req.partition);
+    crashPoint('run.before-publish');
     const publications = items.length === 0 ? [] : await warehouse.publish(items, { runId: run.id, actor: req.actor, reason: `run ${run.id}${req.fence ? ` (queue item ${req.fence.item}, claim ${req.fence.token})` : ''}`, at: clock.now(), ...(req.fence ? { fence: req.fence } : {}) });
     published = publications.length > 0;
     crashPoint('run.published');

@@ -23,7 +23,11 @@ export interface WorkerOptions {
   readonly worker: string;
   /** Only items of this environment. */
   readonly environment?: string;
-  /** Stop when the queue has nothing to claim, instead of waiting for more. */
+  /**
+   * Stop when the environment's queue is empty: nothing queued and nothing claimed by anyone (an
+   * item another worker holds may come back when its lease runs out, so a draining worker waits
+   * for it), instead of waiting for more work.
+   */
   readonly drain: boolean;
   /** Stop after this many items. */
   readonly maxItems?: number;
@@ -52,13 +56,19 @@ export async function work(deps: WorkerDeps, o: WorkerOptions): Promise<WorkedIt
     const now = deps.clock.now();
     const item = await deps.store.queue.claim(o.worker, now, new Date(now.getTime() + o.leaseMs), o.environment ? { environment: o.environment } : undefined);
     if (!item) {
-      if (o.drain) break;
+      if (o.drain && !(await unfinished(deps, o.environment))) break;
       await sleep(o.pollMs);
       continue;
     }
     out.push(await workOn(deps, o, item));
   }
   return out;
+}
+
+/** Whether items of the environment are still queued or held by a worker. */
+async function unfinished(deps: WorkerDeps, environment: string | undefined): Promise<boolean> {
+  const open = [...(await deps.store.queue.list({ state: 'queued' })), ...(await deps.store.queue.list({ state: 'claimed' }))];
+  return open.some((i) => environment === undefined || i.environment === environment);
 }
 
 async function workOn(deps: WorkerDeps, o: WorkerOptions, item: QueueItem): Promise<WorkedItem> {
