@@ -1,4 +1,4 @@
-import { messageOf } from '../util/errors.ts';
+import { SluiceError, messageOf } from '../util/errors.ts';
 import { userInfo } from 'node:os';
 import { loadProjectOrThrow } from './load-project.ts';
 import type { Project } from '../config/project-model.ts';
@@ -141,7 +141,15 @@ export async function wireWorkspace(project: Project, environment: string, store
 /** The real warehouse of an environment when it exists (a rehearsal never creates one). */
 export function existingWarehouse(ws: Workspace): (env: string) => Promise<Warehouse | undefined> {
   const settings = effectiveSettings(ws.project).warehouse;
-  return async (env) => (env === ws.environment || settings.kind !== 'duckdb' || existsSync(duckdbPath(ws.project, settings, env)) ? ws.warehouseFor(env) : undefined);
+  return async (env) => {
+    if (env === ws.environment) return ws.warehouseFor(env);
+    if (settings.kind === 'duckdb') return existsSync(duckdbPath(ws.project, settings, env)) ? ws.warehouseFor(env) : undefined;
+    // A server's database of another environment may be this one's (one URL without {env}): then it has none of its own.
+    return ws.warehouseFor(env).catch((e: unknown) => {
+      if (e instanceof SluiceError && e.code === 'CONFLICT') return undefined;
+      throw e;
+    });
+  };
 }
 
 /** Who acts: `SLUICE_ACTOR`, else the OS user. Recorded in runs, flag changes and the audit trail. */

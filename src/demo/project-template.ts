@@ -75,8 +75,9 @@ datasets:
     partition_column: order_date
     primary_key: [order_date, country]
 `,
-    'steps/clean_orders/v1.sql': `-- One row per order, amounts converted to USD; cancelled, orphaned and negative rows dropped.
-SELECT
+    'steps/clean_orders/v1.sql': `-- One row per order (its latest version), amounts converted to USD; cancelled, orphaned and
+-- negative rows dropped. Written in SQL that DuckDB and PostgreSQL both run.
+SELECT DISTINCT ON (o.order_id)
   o.order_id,
   o.customer_id,
   c.country,
@@ -84,7 +85,7 @@ SELECT
   o.order_date,
   upper(trim(o.currency)) AS currency,
   o.amount,
-  round(o.amount * fx.usd_rate, 2) AS amount_usd,
+  CAST(round(CAST(o.amount * fx.usd_rate AS NUMERIC(18, 6)), 2) AS DOUBLE PRECISION) AS amount_usd,
   o.status,
   o.channel
 FROM raw_orders o
@@ -92,10 +93,10 @@ JOIN customers c ON c.customer_id = o.customer_id
 JOIN fx_rates fx ON fx.currency = upper(trim(o.currency))
 WHERE o.status IN ('paid', 'refunded')
   AND o.amount >= 0
-QUALIFY row_number() OVER (PARTITION BY o.order_id ORDER BY o.ordered_at DESC) = 1
+ORDER BY o.order_id, o.ordered_at DESC
 `,
-    'steps/clean_orders/v2.sql': `-- v2: same rows as v1; the channel is normalised to lower case and amounts rounded half-even.
-SELECT
+    'steps/clean_orders/v2.sql': `-- v2: same rows as v1; the channel is normalised to lower case.
+SELECT DISTINCT ON (o.order_id)
   o.order_id,
   o.customer_id,
   c.country,
@@ -103,7 +104,7 @@ SELECT
   o.order_date,
   upper(trim(o.currency)) AS currency,
   o.amount,
-  round_even(o.amount * fx.usd_rate, 2) AS amount_usd,
+  CAST(round(CAST(o.amount * fx.usd_rate AS NUMERIC(18, 6)), 2) AS DOUBLE PRECISION) AS amount_usd,
   o.status,
   lower(o.channel) AS channel
 FROM raw_orders o
@@ -111,10 +112,10 @@ JOIN customers c ON c.customer_id = o.customer_id
 JOIN fx_rates fx ON fx.currency = upper(trim(o.currency))
 WHERE o.status IN ('paid', 'refunded')
   AND o.amount >= 0
-QUALIFY row_number() OVER (PARTITION BY o.order_id ORDER BY o.ordered_at DESC) = 1
+ORDER BY o.order_id, o.ordered_at DESC
 `,
     'steps/clean_orders/v3.sql': `-- v3: a "simpler" filter. Subtle defect: refunds of customers whose id is a multiple of 7 vanish.
-SELECT
+SELECT DISTINCT ON (o.order_id)
   o.order_id,
   o.customer_id,
   c.country,
@@ -122,7 +123,7 @@ SELECT
   o.order_date,
   upper(trim(o.currency)) AS currency,
   o.amount,
-  round_even(o.amount * fx.usd_rate, 2) AS amount_usd,
+  CAST(round(CAST(o.amount * fx.usd_rate AS NUMERIC(18, 6)), 2) AS DOUBLE PRECISION) AS amount_usd,
   o.status,
   lower(o.channel) AS channel
 FROM raw_orders o
@@ -130,7 +131,7 @@ JOIN customers c ON c.customer_id = o.customer_id
 JOIN fx_rates fx ON fx.currency = upper(trim(o.currency))
 WHERE (o.status = 'paid' OR (o.status = 'refunded' AND o.customer_id % 7 <> 0))
   AND o.amount >= 0
-QUALIFY row_number() OVER (PARTITION BY o.order_id ORDER BY o.ordered_at DESC) = 1
+ORDER BY o.order_id, o.ordered_at DESC
 `,
     'rollouts/clean-orders-v2.yaml': `# Move clean_orders from v1 to v2: shadow, then 10 %, 50 % and 100 % of orders (by order_id).
 name: clean-orders-v2
@@ -149,7 +150,7 @@ environments:
       - { mode: canary, percent: 50, gates: [checks, same_rows, soak] }
       - { mode: full, gates: [checks, same_rows, soak] }
 risks:
-  - { exposure: rounding changes amounts, mitigation: compare rows with the baseline, gate: same_rows }
+  - { exposure: a changed channel spelling breaks consumers that group by it, mitigation: compare rows with the baseline, gate: same_rows }
 `,
     'rollouts/clean-orders-v3.yaml': `# Move clean_orders from v2 to v3 (after clean-orders-v2 is promoted).
 name: clean-orders-v3
@@ -176,7 +177,7 @@ SELECT
   country,
   count(*) FILTER (WHERE status = 'paid') AS orders,
   count(*) FILTER (WHERE status = 'refunded') AS refunds,
-  round(sum(CASE WHEN status = 'paid' THEN amount_usd ELSE -amount_usd END), 2) AS net_revenue_usd
+  CAST(round(CAST(sum(CASE WHEN status = 'paid' THEN amount_usd ELSE -amount_usd END) AS NUMERIC(18, 6)), 2) AS DOUBLE PRECISION) AS net_revenue_usd
 FROM clean_orders
 GROUP BY order_date, country
 `,

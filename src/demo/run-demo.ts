@@ -31,7 +31,8 @@ const START = '2026-11-01';
 const PIPELINE = 'orders';
 
 /**
- * `sluice demo`: a project with seeded orders, then the whole story on the embedded engines —
+ * `sluice demo`: a project with seeded orders, then the whole story on the project's engines (the
+ * embedded ones, or PostgreSQL through SLUICE_STORE_URL / SLUICE_WAREHOUSE_URL) —
  * a baseline backfill, candidate v2 rolled out through shadow, 10 %, 50 % and 100 % and promoted,
  * and candidate v3 (which silently drops some refunds) caught at its canary and rolled back.
  */
@@ -69,7 +70,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let candidatePublications = 0;
   if (story) {
     log(`\n2. Rollout clean-orders-v2 (v1 -> v2): shadow, canary 10 %, 50 %, full; gates after every batch`);
-    await ws.rollouts.start('clean-orders-v2', o.actor, 'round half-even, normalised channel');
+    await ws.rollouts.start('clean-orders-v2', o.actor, 'normalised channel');
     for (const p of partitions.slice(baselineDays, baselineDays + 5)) logBatch(log, p, await run(p), 'clean-orders-v2');
     rollouts['clean-orders-v2'] = (await ws.rollouts.state('clean-orders-v2')).kind;
 
@@ -108,7 +109,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   ${sluice} audit verify                       # checks the keyed audit chain and what it must record
   ${sluice} verify-data                        # every published partition against its output version
 The data (datasets cleaned_orders, daily_revenue), from any other process while Sluice works:
-  duckdb -init ${ws.warehouse.readerCatalog}`);
+  ${ws.warehouse.engine.kind === 'duckdb' ? `duckdb -init ${ws.warehouse.readerCatalog}` : `psql: ${ws.warehouse.readerCatalog}`}`);
   return { root, partitions: partitions.length, failed, datasets, rollouts, verifiedAfterRollback: verified, candidatePublications, auditEntries: audit.entries };
 }
 
@@ -139,7 +140,7 @@ async function verifyBaseline(ws: Workspace, touched: readonly string[], log: (s
     candidatePublications += withV3;
     const v = versions[versions.length - 1];
     if (!v) continue;
-    const [r] = await ws.warehouse.query(`SELECT (SELECT count(*) FROM (SELECT * FROM ${table} WHERE order_date = DATE '${p}' EXCEPT ALL SELECT * FROM ${v.table})) + (SELECT count(*) FROM (SELECT * FROM ${v.table} EXCEPT ALL SELECT * FROM ${table} WHERE order_date = DATE '${p}')) AS diff`);
+    const [r] = await ws.warehouse.query(`SELECT (SELECT count(*) FROM (SELECT * FROM ${table} WHERE order_date = DATE '${p}' EXCEPT ALL SELECT * FROM ${v.table}) a) + (SELECT count(*) FROM (SELECT * FROM ${v.table} EXCEPT ALL SELECT * FROM ${table} WHERE order_date = DATE '${p}') b) AS diff`);
     const same = Number(r?.['diff']) === 0 && !v.stepVersion.includes('v3');
     if (same) ok++;
     log(`  ${p}: cleaned_orders shows ${v.id} (${v.stepVersion}) ${same ? '= baseline output, row for row' : 'DIFFERS from the baseline'}; ${history.length} publication(s) of it, ${withV3 === 0 ? 'none' : withV3} with v3 rows`);

@@ -29,7 +29,9 @@ export function registerCoreCommands(program: Command, emit: Emit): void {
     .option('--dir <dir>', 'where to create the demo project (default: a new temporary folder)')
     .option('--days <n>', 'daily partitions', '14')
     .option('--orders-per-day <n>', 'orders per day', '2000')
-    .description('create a demo project with 14 days of orders, backfill it, then roll out v2 (promoted) and v3 (caught and rolled back)')
+    .option('--store <url>', 'a PostgreSQL metadata store (as SLUICE_STORE_URL), instead of the embedded SQLite file')
+    .option('--warehouse <url>', 'a PostgreSQL warehouse (as SLUICE_WAREHOUSE_URL), instead of the embedded DuckDB file')
+    .description('create a demo project with 14 days of orders, backfill it, then roll out v2 (promoted) and v3 (caught and rolled back); on the embedded engines, or on PostgreSQL with --store and --warehouse')
     .action(async (o: DemoOptions) => (await import('./core/scaffold-actions.ts')).demo(cli, o));
 
   program

@@ -66,7 +66,7 @@ export class PostgresWarehouse implements Warehouse {
       const client = await pool.connect();
       try {
         version = String((await client.query('SHOW server_version')).rows[0]?.['server_version'] ?? 'unknown');
-        await ensureCatalog(client, where);
+        await ensureCatalog(client, where, options.environment);
       } finally {
         client.release();
       }
@@ -208,7 +208,7 @@ function notYet(what: string): SluiceError {
  * Creates the catalog schema on first use, under an advisory lock (two processes opening a new
  * database at once would otherwise race on CREATE SCHEMA), and refuses a catalog newer than this code.
  */
-async function ensureCatalog(client: pg.PoolClient, l: PostgresWarehouseLocation): Promise<void> {
+async function ensureCatalog(client: pg.PoolClient, l: PostgresWarehouseLocation, environment: string | undefined): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['sluice warehouse catalog']);
@@ -219,6 +219,15 @@ async function ensureCatalog(client: pg.PoolClient, l: PostgresWarehouseLocation
     if (found === undefined) await client.query(`INSERT INTO ${catalog.CATALOG_SCHEMA}.meta (key, value) VALUES ('catalog_version', $1)`, [String(catalog.CATALOG_VERSION)]);
     else if (found > catalog.CATALOG_VERSION) {
       throw new SluiceError('CONFIG_INVALID', `the PostgreSQL warehouse ${l.description} (${l.setting}) has catalog version ${found}, newer than this Sluice understands (${catalog.CATALOG_VERSION}): upgrade Sluice`, { field: l.setting });
+    }
+    // One database holds one environment's data: two environments on one URL would read each other's publications.
+    if (environment !== undefined) {
+      const e = await client.query(`SELECT value FROM ${catalog.CATALOG_SCHEMA}.meta WHERE key = 'environment'`);
+      const owner = e.rows[0] ? String(e.rows[0]['value']) : undefined;
+      if (owner === undefined) await client.query(`INSERT INTO ${catalog.CATALOG_SCHEMA}.meta (key, value) VALUES ('environment', $1)`, [environment]);
+      else if (owner !== environment) {
+        throw new SluiceError('CONFLICT', `the PostgreSQL warehouse ${l.description} (${l.setting}) holds environment ${owner}, not ${environment}: give each environment a database of its own with {env} in the URL (postgres://…/shop_{env})`, { field: l.setting });
+      }
     }
     await client.query('COMMIT');
   } catch (e) {

@@ -22,11 +22,16 @@ export interface DemoOptions {
   readonly dir?: string;
   readonly days: string;
   readonly ordersPerDay: string;
+  readonly store?: string;
+  readonly warehouse?: string;
 }
 
 /** `sluice demo`: the demo project, its backfill and its two rollouts, told as they happen. */
 export async function demo(cli: CliContext, o: DemoOptions): Promise<void> {
   const dir = o.dir ?? join(mkdtempSync(join(tmpdir(), 'sluice-demo-')), 'shop');
+  // The same settings as the environment variables, which the composition root reads (and checks).
+  if (o.store !== undefined) process.env['SLUICE_STORE_URL'] = o.store;
+  if (o.warehouse !== undefined) process.env['SLUICE_WAREHOUSE_URL'] = o.warehouse;
   const r = await runDemo({ dir, days: positiveInt(o.days, '--days'), ordersPerDay: positiveInt(o.ordersPerDay, '--orders-per-day'), actor: currentActor(), log: cli.globals().json ? undefined : (s) => process.stdout.write(`${s}\n`) });
   cli.out({ json: r, text: '' });
 }
