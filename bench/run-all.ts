@@ -3,7 +3,7 @@
 // summary to bench/RESULTS.md (or --out FILE). Each bench measures its competitors side by side,
 // interleaved, and reports medians and ratios: on a shared 2-core machine absolute seconds are noisy.
 //   npx tsx bench/run-all.ts [--quick] [--only a,b] [--skip a,b] [--out FILE]
-// Bench names: startup, overhead, validate, reads (alias layout), quality, flags, slice, rollback, shadow, memory.
+// Bench names: startup, overhead, validate, reads (alias layout), quality, flags, slice, rollback, shadow, memory, postgres.
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
@@ -136,6 +136,15 @@ const BENCHES: readonly Bench[] = [
     run: async (q) => {
       const { runMemoryBench, formatMemoryBench, memoryCases } = await import('./memory.bench.ts');
       return formatMemoryBench(await runMemoryBench({ rows: q ? 1_000_000 : 10_000_000, cases: memoryCases(q), repeats: q ? 1 : 2, compiled: !q, log: progress }));
+    },
+  },
+  {
+    name: 'postgres',
+    title: 'PostgreSQL beside the embedded engines: the demo pipeline, canary batches and a rollback; worker throughput with 1, 2 and 3 workers',
+    sizes: (q) => (q ? '4 daily partitions of 500 orders; 4 queued items' : `14 daily partitions of ${n(20_000)} orders; 12 queued items`) + '; a throwaway PostgreSQL cluster on 127.0.0.1',
+    run: async (q) => {
+      const { runEnginesBench, formatEnginesBench } = await import('./postgres-engines.bench.ts');
+      return formatEnginesBench(await runEnginesBench(q ? { days: 4, ordersPerDay: 500, queue: 4, compiled: false, log: progress } : { days: 14, ordersPerDay: 20_000, queue: 12, compiled: true, log: progress }));
     },
   },
 ];

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { crashPoint } from '../../util/crash-point.ts';
 import { SluiceError } from '../../util/errors.ts';
 import { quoteIdent } from '../sql.ts';
 import type { Publication, PublishItem, PublishMeta } from '../warehouse.ts';
@@ -66,7 +67,10 @@ export async function publishInTransaction(client: pg.PoolClient, items: readonl
       pointers.get(i.dataset)?.set(i.partition, i.versionId);
     }
     await replaceViews(client, datasets, settings);
+    // Killed here, the server rolls the open transaction back: the publish did not happen.
+    crashPoint('publish.before-commit');
     await client.query('COMMIT');
+    crashPoint('publish.committed');
     return out;
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
