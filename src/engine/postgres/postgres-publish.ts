@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import { crashPoint } from '../../util/crash-point.ts';
 import { SluiceError } from '../../util/errors.ts';
+import { sqlStateOf } from '../../util/postgres-url.ts';
 import { quoteIdent } from '../sql.ts';
 import type { Publication, PublishItem, PublishMeta } from '../warehouse.ts';
 import { addDataset, applyFence, datasetInfo, pointedTables, pointersOf, recordPublication, versionRelation, versionsByIds } from './postgres-warehouse-catalog.ts';
-import { sqlStateOf } from './postgres-warehouse-location.ts';
 
 export interface PublishSettings {
   /** Schema of the relations readers query. */

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { SluiceError, messageOf } from '../../util/errors.ts';
+import { sqlStateOf } from '../../util/postgres-url.ts';
 import { hiveEscape } from '../hive-path.ts';
 import { PARTITION_RELATION, WHOLE, type PartitionBinding } from '../partition-binding.ts';
 import { naiveBounds, partitionPredicate } from '../partition-predicate.ts';
@@ -16,7 +17,6 @@ import { checkHeaders, csvHeader, globFiles, hiveKeys } from './csv-files.ts';
 import { postgresDialect } from './postgres-dialect.ts';
 import { postgresType } from './postgres-types.ts';
 import { sqlFailed, toRows } from './postgres-values.ts';
-import { sqlStateOf } from './postgres-warehouse-location.ts';
 import { addVersion, toOutputVersion, versionById, versionRelation, type StoredVersion } from './postgres-warehouse-catalog.ts';
 
 /** What a session needs of its warehouse. */

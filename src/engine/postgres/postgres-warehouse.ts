@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { SluiceError } from '../../util/errors.ts';
+import { postgresConnectionError, scrubSecret } from '../../util/postgres-url.ts';
 import type { Row } from '../sql-engine.ts';
 import { quoteIdent } from '../sql.ts';
 import type { ColumnInfo, CompactionReport, DataVerdict, EngineInfo, ExportReport, GcPlan, GcReport, OutputVersion, Publication, PublishItem, PublishMeta, Warehouse, WarehouseSession } from '../warehouse.ts';
@@ -8,7 +9,7 @@ import { publishInTransaction, type PublishSettings } from './postgres-publish.t
 import { sqlFailed, toRows, valueTypes } from './postgres-values.ts';
 import { verifyPublishedData } from './postgres-verify-data.ts';
 import * as catalog from './postgres-warehouse-catalog.ts';
-import { parseWarehouseLocation, scrubSecret, warehouseConnectionError, type PostgresWarehouseLocation } from './postgres-warehouse-location.ts';
+import { parseWarehouseLocation, type PostgresWarehouseLocation } from './postgres-warehouse-location.ts';
 import { PostgresWarehouseSession } from './postgres-warehouse-session.ts';
 
 export interface PostgresWarehouseOptions {
@@ -73,7 +74,7 @@ export class PostgresWarehouse implements Warehouse {
     } catch (e) {
       await pool.end().catch(() => undefined);
       if (e instanceof SluiceError) throw e;
-      throw warehouseConnectionError(e, where);
+      throw postgresConnectionError(e, where, 'warehouse');
     }
     return new PostgresWarehouse(pool, where, { kind: 'postgres', version: version.split(' ')[0] ?? version }, {
       datasetsSchema: where.datasetsSchema,
@@ -96,7 +97,7 @@ export class PostgresWarehouse implements Warehouse {
     try {
       client = await this.pool.connect();
     } catch (e) {
-      throw warehouseConnectionError(e, this.where);
+      throw postgresConnectionError(e, this.where, 'warehouse');
     }
     const session: PostgresWarehouseSession = new PostgresWarehouseSession(client, { datasetRelation: (name) => this.publishedRelation(name), scrub: (t) => this.scrub(t), closed: () => this.sessions.delete(session) });
     this.sessions.add(session);
@@ -140,7 +141,7 @@ export class PostgresWarehouse implements Warehouse {
   async publish(items: readonly PublishItem[], meta: PublishMeta): Promise<Publication[]> {
     if (items.length === 0) return [];
     const client = await this.pool.connect().catch((e: unknown) => {
-      throw warehouseConnectionError(e, this.where);
+      throw postgresConnectionError(e, this.where, 'warehouse');
     });
     try {
       return await publishInTransaction(client, items, meta, this.publishSettings);

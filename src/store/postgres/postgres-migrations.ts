@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { SluiceError, messageOf } from '../../util/errors.ts';
-import { scrub, type PostgresLocation } from './postgres-location.ts';
+import { scrubSecret } from '../../util/postgres-url.ts';
+import type { PostgresLocation } from './postgres-location.ts';
 
 /**
  * The PostgreSQL store's schema, one numbered migration per entry, applied in order. The table
@@ -140,7 +141,7 @@ export async function migrate(client: pg.ClientBase, where: PostgresLocation, mi
       } catch (e) {
         throw new SluiceError(
           'CONFIG_INVALID',
-          `cannot upgrade the PostgreSQL store ${where.description} (${where.setting}) from schema version ${from} to ${known}: migration ${m.version} (${m.description}) failed: ${scrub(messageOf(e), where)}; nothing was changed`,
+          `cannot upgrade the PostgreSQL store ${where.description} (${where.setting}) from schema version ${from} to ${known}: migration ${m.version} (${m.description}) failed: ${scrubSecret(messageOf(e), where)}; nothing was changed`,
           { field: where.setting },
           [],
           { cause: e },

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { SluiceError } from '../../util/errors.ts';
+import { sqlStateOf } from '../../util/postgres-url.ts';
 import type {
   AuditEntry,
   AuditLogStore,
@@ -24,7 +25,6 @@ import { storedCheckResultsSchema, storedProfileSchema } from '../schemas/qualit
 import { rolloutActionSchema, rolloutLogEntrySchema, rolloutPlanSchema, rolloutStateSchema } from '../schemas/rollout-schemas.ts';
 import { artifactsSchema, detailsSchema, pinnedFlagsSchema, stringListSchema } from '../schemas/run-schemas.ts';
 import type { PostgresHandle, SqlRow } from './postgres-database.ts';
-import { sqlState } from './postgres-errors.ts';
 
 /**
  * The feature stores on PostgreSQL. Values leave only through the same valibot schemas the SQLite
@@ -192,7 +192,7 @@ function auditStore(h: PostgresHandle): AuditLogStore {
           e.alg,
         ]);
       } catch (err) {
-        if (sqlState(err) === '23505') throw new SluiceError('CONFLICT', `audit entry ${e.seq} was written by someone else first`, {}, [], { cause: err });
+        if (sqlStateOf(err) === '23505') throw new SluiceError('CONFLICT', `audit entry ${e.seq} was written by someone else first`, {}, [], { cause: err });
         throw err;
       }
     },
@@ -357,7 +357,7 @@ function intentStore(h: PostgresHandle): IntentStore {
       try {
         await h.query(`INSERT INTO intents (id, kind, environment, owner, lease_until, payload, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [i.id, i.kind, i.environment, i.owner, i.leaseUntil, json(i.payload), i.openedAt]);
       } catch (err) {
-        if (sqlState(err) === '23505') throw new SluiceError('CONFLICT', `intent ${i.id} is already open`, {}, [], { cause: err });
+        if (sqlStateOf(err) === '23505') throw new SluiceError('CONFLICT', `intent ${i.id} is already open`, {}, [], { cause: err });
         throw err;
       }
     },
