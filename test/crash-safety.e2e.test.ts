@@ -76,7 +76,10 @@ describe('invariant: atomic publish survives SIGKILL', () => {
       await using ws = await workspace(root);
       a = (await runPipeline(ws, { pipeline: 'orders', partition: P1, environment: 'dev', actor: 't' })).steps[0]?.outputVersionId ?? '';
       const sql = join(root, 'steps/clean_orders/v1.sql');
-      writeFileSync(sql, readFileSync(sql, 'utf8').replace('round(o.amount * fx.usd_rate, 2)', 'round(o.amount * fx.usd_rate, 1)'));
+      const v1 = readFileSync(sql, 'utf8');
+      const v1b = v1.replace('AS NUMERIC(18, 6)), 2)', 'AS NUMERIC(18, 6)), 1)');
+      assert.notEqual(v1b, v1, 'the second version rounds amounts differently');
+      writeFileSync(sql, v1b);
     }
     {
       await using ws = await workspace(root);

@@ -9,8 +9,8 @@ import { postgresUnavailable, startPostgres, type TestPostgres } from './support
 /**
  * The runner on the PostgreSQL warehouse (SLUICE_WAREHOUSE_URL, the composition root): sources
  * loaded by COPY (declared and sniffed columns, hive folders), steps, checks, contracts, profiles
- * and the publish. The demo project's step SQL is DuckDB's (QUALIFY, round(DOUBLE, n)); it is
- * rewritten here into SQL PostgreSQL runs, until the demo ships SQL both engines accept (issue 13).
+ * and the publish. The demo project's step SQL runs on both engines; portSteps rewrites the
+ * DuckDB-only forms a project may still hold (QUALIFY, round(DOUBLE, n)) into SQL PostgreSQL runs.
  */
 const unavailable = postgresUnavailable();
 let server: TestPostgres | undefined;
