@@ -1,8 +1,8 @@
 import * as v from 'valibot';
+import { toAuditEntry, toFreshness, toQueueItem, toStepRun, type RowCodec } from '../schemas/row-mappers.ts';
 import { SluiceError } from '../../util/errors.ts';
 import { sqlStateOf } from '../../util/postgres-url.ts';
 import type {
-  AuditEntry,
   AuditLogStore,
   CheckResultRecord,
   CheckResultStore,
@@ -15,7 +15,6 @@ import type {
   RunRecord,
   RunStatus,
   RunStore,
-  StepRunRecord,
   StoredRollout,
   Stores,
 } from '../metadata-store.ts';
@@ -39,6 +38,9 @@ const nullableText = (x: unknown): string | null => (x === null || x === undefin
 const isoText = (x: unknown): string => (x instanceof Date ? x.toISOString() : String(x));
 const nullableIso = (x: unknown): string | null => (x === null || x === undefined ? null : isoText(x));
 const json = (x: unknown): string => JSON.stringify(x);
+
+/** How this adapter's columns come back: JSON parsed by the client, timestamps as Dates. */
+const codec: RowCodec = { json: decode, time: isoText };
 
 function toRun(r: SqlRow): RunRecord {
   const id = Number(r['id']);
@@ -119,48 +121,14 @@ function runStore(h: PostgresHandle): RunStore {
     },
     steps: async (runId) =>
       (await h.query(`SELECT * FROM step_runs WHERE run_id = $1 ORDER BY recorded`, [runId])).map(
-        (r): StepRunRecord => ({
-          runId: Number(r['run_id']),
-          step: text(r['step']),
-          version: text(r['version']),
-          versionHash: text(r['version_hash']),
-          outputVersionId: nullableText(r['output_version_id']),
-          rowsIn: Number(r['rows_in']),
-          rowsOut: Number(r['rows_out']),
-          durationMs: Number(r['duration_ms']),
-          status: r['status'] === 'failed' ? 'failed' : 'succeeded',
-          error: nullableText(r['error']),
-        }),
+        toStepRun,
       ),
     freshness: async (environment, dataset) => {
       const rows = dataset
         ? await h.query(`SELECT * FROM freshness WHERE environment = $1 AND dataset = $2 ORDER BY partition`, [environment, dataset])
         : await h.query(`SELECT * FROM freshness WHERE environment = $1 ORDER BY dataset, partition`, [environment]);
-      return rows.map((r) => ({
-        environment: text(r['environment']),
-        dataset: text(r['dataset']),
-        partition: text(r['partition']),
-        newestEventTime: nullableText(r['newest_event_time']),
-        runId: Number(r['run_id']),
-        measuredAt: text(r['measured_at']),
-      }));
+      return rows.map(toFreshness);
     },
-  };
-}
-
-function toAuditEntry(r: SqlRow): AuditEntry {
-  const seq = Number(r['seq']);
-  return {
-    seq,
-    at: text(r['at']),
-    actor: text(r['actor']),
-    action: text(r['action']),
-    target: text(r['target']),
-    reason: text(r['reason']),
-    details: decode(detailsSchema, r['details'], `audit entry ${seq} details`),
-    prevHash: text(r['prev_hash']),
-    alg: r['alg'] === 'hmac-sha256' ? 'hmac-sha256' : 'sha256',
-    hash: text(r['hash']),
   };
 }
 
@@ -199,7 +167,7 @@ function auditStore(h: PostgresHandle): AuditLogStore {
     last: async () => {
       await h.lockInTransaction('audit-chain', 'append');
       const r = (await h.query(`SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1`))[0];
-      return r ? toAuditEntry(r) : undefined;
+      return r ? toAuditEntry(r, codec) : undefined;
     },
     list: async (filter = {}) => {
       const where: string[] = [];
@@ -211,9 +179,9 @@ function auditStore(h: PostgresHandle): AuditLogStore {
       // moved to another number, dropped or edited breaks the chain at that number.
       if (filter.limit) {
         args.push(Math.floor(filter.limit));
-        return (await h.query(`SELECT * FROM (SELECT * FROM audit_log${cond} ORDER BY seq DESC LIMIT $${args.length}) last ORDER BY seq`, args)).map(toAuditEntry);
+        return (await h.query(`SELECT * FROM (SELECT * FROM audit_log${cond} ORDER BY seq DESC LIMIT $${args.length}) last ORDER BY seq`, args)).map((r) => toAuditEntry(r, codec));
       }
-      return (await h.query(`SELECT * FROM audit_log${cond} ORDER BY seq`, args)).map(toAuditEntry);
+      return (await h.query(`SELECT * FROM audit_log${cond} ORDER BY seq`, args)).map((r) => toAuditEntry(r, codec));
     },
     head: async () => {
       const r = (await h.query(`SELECT value FROM meta WHERE key = 'audit_head'`))[0];
@@ -376,24 +344,13 @@ function intentStore(h: PostgresHandle): IntentStore {
   };
 }
 
-function queueItem(x: Record<string, unknown>): QueueItem {
-  const state = text(x['state']) as QueueItem['state'];
-  if (!['queued', 'claimed', 'done', 'failed'].includes(state)) throw new SluiceError('CORRUPT', `queue item ${text(x['id'])} in the store has state "${state}"`);
-  const opt = (v: unknown): string | null => (v === null || v === undefined ? null : text(v));
-  return {
-    id: Number(x['id']), pipeline: text(x['pipeline']), partition: text(x['partition']), environment: text(x['environment']), actor: text(x['actor']),
-    select: opt(x['select_steps']), batch: text(x['batch']), enqueuedAt: isoText(x['enqueued_at']), state, token: Number(x['token']),
-    worker: opt(x['worker']), leaseUntil: nullableIso(x['lease_until']), runId: x['run_id'] === null || x['run_id'] === undefined ? null : Number(x['run_id']), error: opt(x['error']), finishedAt: nullableIso(x['finished_at']),
-  };
-}
-
 function queueStore(h: PostgresHandle): QueueStore {
   return {
     enqueue: async (items, at) => {
       const out: QueueItem[] = [];
       for (const i of items) {
         const rows = await h.query(`INSERT INTO run_queue (pipeline, partition, environment, actor, select_steps, batch, enqueued_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued') RETURNING *`, [i.pipeline, i.partition, i.environment, i.actor, i.select, i.batch, at.toISOString()]);
-        if (rows[0]) out.push(queueItem(rows[0]));
+        if (rows[0]) out.push(toQueueItem(rows[0], codec));
       }
       return out;
     },
@@ -405,16 +362,16 @@ function queueStore(h: PostgresHandle): QueueStore {
          RETURNING *`,
         [worker, leaseUntil.toISOString(), at.toISOString(), filter?.environment ?? null],
       );
-      return rows[0] ? queueItem(rows[0]) : undefined;
+      return rows[0] ? toQueueItem(rows[0], codec) : undefined;
     },
     heartbeat: async (id, token, leaseUntil) => (await h.query(`UPDATE run_queue SET lease_until = $1 WHERE id = $2 AND token = $3 AND state = 'claimed' RETURNING id`, [leaseUntil.toISOString(), id, token])).length === 1,
     finish: async (id, token, o, at) =>
       (await h.query(`UPDATE run_queue SET state = $1, run_id = $2, error = $3, finished_at = $4, lease_until = NULL WHERE id = $5 AND token = $6 AND state = 'claimed' RETURNING id`, [o.state, o.runId, o.error, at.toISOString(), id, token])).length === 1,
     get: async (id) => {
       const rows = await h.query(`SELECT * FROM run_queue WHERE id = $1`, [id]);
-      return rows[0] ? queueItem(rows[0]) : undefined;
+      return rows[0] ? toQueueItem(rows[0], codec) : undefined;
     },
-    list: async (filter) => (await h.query(`SELECT * FROM run_queue WHERE ($1::text IS NULL OR batch = $1) AND ($2::text IS NULL OR state = $2) ORDER BY id`, [filter?.batch ?? null, filter?.state ?? null])).map(queueItem),
+    list: async (filter) => (await h.query(`SELECT * FROM run_queue WHERE ($1::text IS NULL OR batch = $1) AND ($2::text IS NULL OR state = $2) ORDER BY id`, [filter?.batch ?? null, filter?.state ?? null])).map((r) => toQueueItem(r, codec)),
   };
 }
 

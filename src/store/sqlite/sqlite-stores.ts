@@ -1,20 +1,18 @@
 import type Database from 'better-sqlite3';
+import { toAuditEntry, toFreshness, toQueueItem, toStepRun, type RowCodec } from '../schemas/row-mappers.ts';
 import { SluiceError } from '../../util/errors.ts';
 import type {
-  AuditEntry,
   CheckResultRecord,
   AuditLogStore,
   CheckResultStore,
   FlagRevisionStore,
   IntentStore,
-  QueueItem,
   QueueStore,
   ProfileStore,
   RolloutStore,
   RunStatus,
   RunStore,
   Stores,
-  StepRunRecord,
   StoredRollout,
   RunRecord,
 } from '../metadata-store.ts';
@@ -35,6 +33,9 @@ export interface SqliteHandle {
 const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'abandoned'];
 const text = (x: unknown): string => String(x);
 const nullableText = (x: unknown): string | null => (x === null || x === undefined ? null : String(x));
+
+/** How this adapter's columns come back: JSON as text, timestamps as ISO text. */
+const codec: RowCodec = { json: decodeJson, time: text };
 
 function toRun(r: SqlRow): RunRecord {
   const id = Number(r['id']);
@@ -115,18 +116,7 @@ function runStore(h: SqliteHandle): RunStore {
     steps: (runId) =>
       h.run((db) =>
         (db.prepare(`SELECT * FROM step_runs WHERE run_id = ? ORDER BY rowid`).all(runId) as SqlRow[]).map(
-          (r): StepRunRecord => ({
-            runId: Number(r['run_id']),
-            step: text(r['step']),
-            version: text(r['version']),
-            versionHash: text(r['version_hash']),
-            outputVersionId: nullableText(r['output_version_id']),
-            rowsIn: Number(r['rows_in']),
-            rowsOut: Number(r['rows_out']),
-            durationMs: Number(r['duration_ms']),
-            status: r['status'] === 'failed' ? 'failed' : 'succeeded',
-            error: nullableText(r['error']),
-          }),
+          toStepRun,
         ),
       ),
     freshness: (environment, dataset) =>
@@ -134,31 +124,8 @@ function runStore(h: SqliteHandle): RunStore {
         const rows = (dataset
           ? db.prepare(`SELECT * FROM freshness WHERE environment = ? AND dataset = ? ORDER BY partition`).all(environment, dataset)
           : db.prepare(`SELECT * FROM freshness WHERE environment = ? ORDER BY dataset, partition`).all(environment)) as SqlRow[];
-        return rows.map((r) => ({
-          environment: text(r['environment']),
-          dataset: text(r['dataset']),
-          partition: text(r['partition']),
-          newestEventTime: nullableText(r['newest_event_time']),
-          runId: Number(r['run_id']),
-          measuredAt: text(r['measured_at']),
-        }));
+        return rows.map(toFreshness);
       }),
-  };
-}
-
-function toAuditEntry(r: SqlRow): AuditEntry {
-  const seq = Number(r['seq']);
-  return {
-    seq,
-    at: text(r['at']),
-    actor: text(r['actor']),
-    action: text(r['action']),
-    target: text(r['target']),
-    reason: text(r['reason']),
-    details: decodeJson(detailsSchema, r['details'], `audit entry ${seq} details`),
-    prevHash: text(r['prev_hash']),
-    alg: r['alg'] === 'hmac-sha256' ? 'hmac-sha256' : 'sha256',
-    hash: text(r['hash']),
   };
 }
 
@@ -178,7 +145,7 @@ function auditStore(h: SqliteHandle): AuditLogStore {
     last: () =>
       h.run((db) => {
         const r = db.prepare(`SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1`).get() as SqlRow | undefined;
-        return r ? toAuditEntry(r) : undefined;
+        return r ? toAuditEntry(r, codec) : undefined;
       }),
     list: (filter = {}) =>
       h.run((db) => {
@@ -191,7 +158,7 @@ function auditStore(h: SqliteHandle): AuditLogStore {
         const sql = filter.limit
           ? `SELECT * FROM (SELECT rowid AS r, * FROM audit_log${cond} ORDER BY rowid DESC LIMIT ${Math.floor(filter.limit)}) ORDER BY r`
           : `SELECT * FROM audit_log${cond} ORDER BY rowid`;
-        return (db.prepare(sql).all(...args) as SqlRow[]).map(toAuditEntry);
+        return (db.prepare(sql).all(...args) as SqlRow[]).map((r) => toAuditEntry(r, codec));
       }),
     head: () =>
       h.run((db) => {
@@ -348,25 +315,12 @@ function intentStore(h: SqliteHandle): IntentStore {
   };
 }
 
-const QUEUE_STATES: readonly QueueItem['state'][] = ['queued', 'claimed', 'done', 'failed'];
-
-function queueItem(x: SqlRow): QueueItem {
-  const state = text(x['state']) as QueueItem['state'];
-  if (!QUEUE_STATES.includes(state)) throw new SluiceError('CORRUPT', `queue item ${text(x['id'])} in the store has state "${state}"`);
-  const opt = (v: unknown): string | null => (v === null || v === undefined ? null : text(v));
-  return {
-    id: Number(x['id']), pipeline: text(x['pipeline']), partition: text(x['partition']), environment: text(x['environment']), actor: text(x['actor']),
-    select: opt(x['select_steps']), batch: text(x['batch']), enqueuedAt: text(x['enqueued_at']), state, token: Number(x['token']),
-    worker: opt(x['worker']), leaseUntil: opt(x['lease_until']), runId: x['run_id'] === null || x['run_id'] === undefined ? null : Number(x['run_id']), error: opt(x['error']), finishedAt: opt(x['finished_at']),
-  };
-}
-
 function queueStore(h: SqliteHandle): QueueStore {
   return {
     enqueue: (items, at) =>
       h.run((db) => {
         const insert = db.prepare(`INSERT INTO run_queue (pipeline, partition, environment, actor, select_steps, batch, enqueued_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued') RETURNING *`);
-        return db.transaction(() => items.map((i) => queueItem(insert.get(i.pipeline, i.partition, i.environment, i.actor, i.select, i.batch, at.toISOString()) as SqlRow)))();
+        return db.transaction(() => items.map((i) => toQueueItem(insert.get(i.pipeline, i.partition, i.environment, i.actor, i.select, i.batch, at.toISOString()) as SqlRow, codec)))();
       }),
     // One statement: SQLite runs it alone, so two workers never take the same item.
     claim: (worker, at, leaseUntil, filter) =>
@@ -378,7 +332,7 @@ function queueStore(h: SqliteHandle): QueueStore {
              RETURNING *`,
           )
           .get(worker, leaseUntil.toISOString(), at.toISOString(), filter?.environment ?? null, filter?.environment ?? null) as SqlRow | undefined;
-        return r ? queueItem(r) : undefined;
+        return r ? toQueueItem(r, codec) : undefined;
       }),
     heartbeat: (id, token, leaseUntil) => h.run((db) => db.prepare(`UPDATE run_queue SET lease_until = ? WHERE id = ? AND token = ? AND state = 'claimed'`).run(leaseUntil.toISOString(), id, token).changes === 1),
     finish: (id, token, o, at) =>
@@ -386,10 +340,10 @@ function queueStore(h: SqliteHandle): QueueStore {
     get: (id) =>
       h.run((db) => {
         const r = db.prepare(`SELECT * FROM run_queue WHERE id = ?`).get(id) as SqlRow | undefined;
-        return r ? queueItem(r) : undefined;
+        return r ? toQueueItem(r, codec) : undefined;
       }),
     list: (filter) =>
-      h.run((db) => (db.prepare(`SELECT * FROM run_queue WHERE (? IS NULL OR batch = ?) AND (? IS NULL OR state = ?) ORDER BY id`).all(filter?.batch ?? null, filter?.batch ?? null, filter?.state ?? null, filter?.state ?? null) as SqlRow[]).map(queueItem)),
+      h.run((db) => (db.prepare(`SELECT * FROM run_queue WHERE (? IS NULL OR batch = ?) AND (? IS NULL OR state = ?) ORDER BY id`).all(filter?.batch ?? null, filter?.batch ?? null, filter?.state ?? null, filter?.state ?? null) as SqlRow[]).map((r) => toQueueItem(r, codec))),
   };
 }
 
