@@ -1,6 +1,7 @@
 import type { MetadataStore, NewQueueItem, QueueItem } from '../store/metadata-store.ts';
+import { publishedByEarlierClaim } from '../engine/publish-fence.ts';
 import type { Clock } from '../util/clock.ts';
-import { SluiceError, messageOf } from '../util/errors.ts';
+import { messageOf } from '../util/errors.ts';
 import type { RunRequest, RunResult } from './run-pipeline.ts';
 
 /**
@@ -98,7 +99,7 @@ async function workOn(deps: WorkerDeps, o: WorkerOptions, item: QueueItem): Prom
   } catch (e) {
     error = messageOf(e);
     // Published by an earlier claim of the item (which died before it said so): the work is done.
-    if (e instanceof SluiceError && e.code === 'CONFLICT' && /published already by its claim/.test(error)) error = undefined;
+    if (publishedByEarlierClaim(e)) error = undefined;
   } finally {
     clearInterval(timer);
   }

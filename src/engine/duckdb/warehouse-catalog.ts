@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { checkFence } from '../publish-fence.ts';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SluiceError, messageOf } from '../../util/errors.ts';
@@ -227,9 +228,7 @@ export class WarehouseCatalog {
    */
   fence(item: string, token: number): void {
     const r = this.db.prepare('SELECT token, published_by FROM fences WHERE item = ?').get(item) as Row | undefined;
-    const seen = r ? Number(r['token']) : 0;
-    if (seen > token) throw new SluiceError('CONFLICT', `publish refused: queue item ${item}'s fencing token ${token} is stale (claim ${seen} holds it now); this worker lost its lease`, { field: 'fence' });
-    if (r && r['published_by'] !== null && r['published_by'] !== undefined) throw new SluiceError('CONFLICT', `publish refused: queue item ${item} was published already by its claim ${Number(r['published_by'])}; a queued run is published once`, { field: 'fence' });
+    checkFence(item, token, r ? { token: Number(r['token']), publishedBy: r['published_by'] === null || r['published_by'] === undefined ? null : Number(r['published_by']) } : undefined);
     this.db.prepare('INSERT INTO fences (item, token, published_by) VALUES (?, ?, ?) ON CONFLICT (item) DO UPDATE SET token = excluded.token, published_by = excluded.published_by').run(item, token, token);
   }
 

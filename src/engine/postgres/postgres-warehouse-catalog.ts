@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { checkFence } from '../publish-fence.ts';
 import { SluiceError } from '../../util/errors.ts';
 import { qualified } from '../sql.ts';
 import type { ColumnInfo, OutputVersion, Publication } from '../warehouse.ts';
@@ -205,8 +206,6 @@ export async function publicationHistory(db: Queryable, dataset: string, partiti
 export async function applyFence(db: Queryable, item: string, token: number): Promise<void> {
   await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sluice fence ${item}`]);
   const r = (await db.query(`SELECT token, published_by FROM ${c('fences')} WHERE item = $1`, [item])).rows[0] as Rec | undefined;
-  const seen = r ? Number(r['token']) : 0;
-  if (seen > token) throw new SluiceError('CONFLICT', `publish refused: queue item ${item}'s fencing token ${token} is stale (claim ${seen} holds it now); this worker lost its lease`, { field: 'fence' });
-  if (r && r['published_by'] !== null && r['published_by'] !== undefined) throw new SluiceError('CONFLICT', `publish refused: queue item ${item} was published already by its claim ${Number(r['published_by'])}; a queued run is published once`, { field: 'fence' });
+  checkFence(item, token, r ? { token: Number(r['token']), publishedBy: r['published_by'] === null || r['published_by'] === undefined ? null : Number(r['published_by']) } : undefined);
   await db.query(`INSERT INTO ${c('fences')} (item, token, published_by) VALUES ($1, $2, $2) ON CONFLICT (item) DO UPDATE SET token = excluded.token, published_by = excluded.published_by`, [item, token]);
 }
