@@ -355,11 +355,22 @@ function selectedExposures(all: ReadonlyMap<string, StepExposure>, selection: Se
 async function selectionFor(warehouse: Warehouse, pipeline: Pipeline, select: string, partition: string): Promise<SelectionPlan> {
   const selected = selectSteps(pipeline, select);
   const published = new Map<string, string>();
-  for (const d of pipeline.datasets.values()) {
-    const p = (await warehouse.currentPublications(d.name)).find((x) => x.partition === partition);
-    if (p) published.set(d.step, p.versionId);
+  const steps = new Map([...pipeline.datasets.values()].map((d) => [d.name, d.step]));
+  for (const p of await warehouse.currentPublications()) {
+    const step = steps.get(p.dataset);
+    if (step && p.partition === partition) published.set(step, p.versionId);
   }
   return planSelection(pipeline, selected, (step) => published.get(step));
+}
+
+/** A partition predicate's refusal, told with the dataset or source it is about. */
+function withPlace<T>(fn: () => T, what: string, field: string): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof SluiceError) throw new SluiceError(e.code, `${what}: ${e.message}`, { ...e.place, field }, e.problems, { cause: e });
+    throw e;
+  }
 }
 
 /** A source may be empty for a partition when every dataset that reads it (through any step) allows empty partitions. */
@@ -381,7 +392,7 @@ async function checkDatasetOutput(warehouse: Warehouse, dataset: Dataset, out: O
   const newest = dataset.eventTime ? `CAST(max(${quoteIdent(dataset.eventTime)}) AS ${types.text})` : 'NULL';
   // The literal is cast once to the column's type (not the column to text on every row).
   const type = cols.find((c) => c.name === dataset.partitionColumn)?.type;
-  const inside = partitionPredicate(dataset.partitionColumn, type, partition);
+  const inside = withPlace(() => partitionPredicate(dataset.partitionColumn, type, partition), `dataset ${dataset.name}`, `datasets.${dataset.name}.partition`);
   const [r] = await warehouse.query(`SELECT CAST(count(*) FILTER (WHERE (${inside}) IS NOT TRUE) AS ${types.bigint}) AS outside, ${newest} AS newest FROM ${out.table}`).catch((e: unknown) => {
     throw new SluiceError('USAGE', `partition "${partition}" is not a value of ${dataset.name}.${dataset.partitionColumn}: ${messageOf(e)}`, { field: 'partition' });
   });

@@ -77,6 +77,8 @@ export class DuckDBWarehouseSession implements WarehouseSession {
       }
       return { rows };
     } catch (e) {
+      // A refusal about the partition column (a TIMESTAMPTZ column for time partitions) names the source.
+      if (e instanceof SluiceError && e.place.field === 'partition_column') throw new SluiceError(e.code, `source ${source.name} (${where}): ${e.message}`, { field: `${field}.partition_column` }, [], { cause: e });
       if (e instanceof SluiceError && e.code !== 'SQL_FAILED') throw e;
       throw new SluiceError('DATA_INVALID', `source ${source.name} (${where}): ${messageOf(e)}`, { field }, [], { cause: e });
     }
