@@ -26,7 +26,7 @@ export async function enqueueRuns(cli: CliContext, pipeline: string, partitions:
   const items = await ws.store.queue.enqueue(queueItems(pipeline, list, ws.environment, currentActor(), batch, select), ws.clock.now());
   cli.out({
     json: { batch, items },
-    text: [`queued ${items.length} run(s) of ${pipeline} in ${ws.environment} as batch ${batch}: items ${items.map((i) => i.id).join(', ')}`, `a worker runs them: sluice --project ${cli.globals().project} ${ws.environment !== ws.project.defaultEnvironment ? `--env ${ws.environment} ` : ''}worker --drain`].join('\n'),
+    text: [`queued ${items.length} run(s) of ${pipeline} in ${ws.environment} as batch ${batch}: items ${items.map((i) => i.id).join(', ')}`, `a worker runs them: npx sluice --project ${cli.globals().project} ${ws.environment !== ws.project.defaultEnvironment ? `--env ${ws.environment} ` : ''}worker --drain`].join('\n'),
   });
 }
 
